@@ -1,0 +1,63 @@
+// Connection: a session with a PostgreSQL server, the runtime's only door to libpq.
+// Move-only RAII owner of a PGconn. Every failure (cannot connect, SQL error, lost
+// connection) comes back as a PgError inside llvm::Expected; nothing throws.
+//
+// libpq stays a private dependency: this header only forward-declares its structs.
+#pragma once
+
+#include "runtime/Result.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct pg_conn;
+
+namespace strata::runtime {
+
+class Connection {
+public:
+  /// Connects with a libpq connection string, passed to PQconnectdb unchanged: key/value
+  /// (`host=/tmp port=5432 dbname=app`) or a URI (`postgres://user@host/app`). Unset
+  /// parameters come from the PG* environment variables, the service file and .pgpass,
+  /// exactly as for psql; so "" means "whatever psql would connect to". The session's
+  /// client_encoding is set to UTF8. On failure the PgError has SQLSTATE 08006 and no
+  /// password from `connInfo` appears anywhere in it.
+  static llvm::Expected<Connection> open(llvm::StringRef connInfo);
+
+  Connection(Connection &&other) noexcept;
+  Connection &operator=(Connection &&other) noexcept;
+  Connection(const Connection &) = delete;
+  Connection &operator=(const Connection &) = delete;
+  ~Connection();
+
+  /// Runs `sql`, which may hold several statements separated by ';' (they then run in one
+  /// implicit transaction, and the Result is that of the last one). COPY FROM STDIN / TO
+  /// STDOUT is refused with SQLSTATE 0A000 and leaves the connection usable.
+  llvm::Expected<Result> exec(llvm::StringRef sql);
+  /// Runs one statement with `$1`, `$2`, ... bound to `params` in text form; std::nullopt
+  /// binds SQL NULL. Parameter types are inferred by the server.
+  llvm::Expected<Result> execParams(llvm::StringRef sql,
+                                    llvm::ArrayRef<std::optional<std::string>> params);
+
+  /// NOTICE/WARNING messages the server sent since the last call, one line each
+  /// ("NOTICE:  ..."). They are collected rather than printed by libpq to stderr so that
+  /// the caller decides what reaches the user.
+  std::vector<std::string> takeNotices();
+
+private:
+  using NoticeList = std::vector<std::string>;
+  Connection(pg_conn *conn, std::unique_ptr<NoticeList> notices);
+  llvm::Expected<Result> check(pg_result *res);
+
+  pg_conn *conn = nullptr;
+  // Heap-allocated so its address, registered with libpq, survives moves of Connection.
+  std::unique_ptr<NoticeList> notices;
+};
+
+} // namespace strata::runtime
