@@ -1,0 +1,36 @@
+// The strata commands as library functions: the executable only parses arguments and
+// calls these, so every command is testable without spawning a process.
+#pragma once
+
+#include <llvm/Support/raw_ostream.h>
+
+#include <string>
+#include <vector>
+
+namespace strata::cli {
+
+/// Exit codes shared by every command.
+enum ExitCode : int {
+  ExitOk = 0,
+  ExitFailure = 1, ///< errors in the input, or a failed operation
+  ExitUsage = 2,   ///< bad command line
+};
+
+enum class OutputFormat { Text, Json };
+
+struct CheckOptions {
+  std::vector<std::string> paths; ///< files or directories; empty: the current directory
+  OutputFormat format = OutputFormat::Text;
+  bool color = false;
+  /// Clang's -verify: compare diagnostics with `expected-error {{...}}` comments.
+  bool verify = false;
+};
+
+/// `strata check`: parse, compile and verify every version. Diagnostics go to \p err
+/// (text) or \p out (JSON).
+int runCheck(const CheckOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
+
+/// Should output to this stream be coloured? A terminal, and NO_COLOR unset.
+bool wantColor(int fd);
+
+} // namespace strata::cli

@@ -1,0 +1,56 @@
+// One run of the front end: the source files, the AST arena, the diagnostics, and the
+// compiled project once every phase has run.
+//
+// Phases: load (files -> SourceMgr buffers), parse (buffers -> AST), analyze (AST ->
+// Project: declarations checked, every version folded into a Schema state). A phase that
+// reports errors stops the next one, so that one mistake is reported once.
+#pragma once
+
+#include "compiler/AST.h"
+#include "compiler/ASTContext.h"
+#include "compiler/Diagnostics.h"
+#include "compiler/Parser.h"
+#include "compiler/Project.h"
+
+#include <llvm/Support/Error.h>
+#include <llvm/Support/SourceMgr.h>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace strata::compiler {
+
+class Compilation {
+public:
+  Compilation();
+  ~Compilation();
+  Compilation(const Compilation &) = delete;
+  Compilation &operator=(const Compilation &) = delete;
+
+  /// Adds every `*.strata` file below \p dir, sorted by path so that diagnostics and
+  /// declaration order do not depend on the file system. Fails on I/O problems only.
+  llvm::Error addDirectory(llvm::StringRef dir);
+  /// Adds one file (a path that is a directory is walked as above).
+  llvm::Error addPath(llvm::StringRef path);
+  /// Adds an in-memory source (tests, fuzzing).
+  void addSource(llvm::StringRef name, llvm::StringRef text);
+
+  /// Parses and analyzes everything added. Returns the project, or nullptr when errors
+  /// were reported (see diagnostics()).
+  const Project *run(const ParseLimits &limits = {});
+
+  DiagnosticsEngine &diagnostics() { return *diags; }
+  const llvm::SourceMgr &sources() const { return sourceMgr; }
+  llvm::ArrayRef<const SourceFile *> files() const { return parsed; }
+  size_t bufferCount() const { return sourceMgr.getNumBuffers(); }
+
+private:
+  llvm::SourceMgr sourceMgr;
+  ASTContext ast;
+  std::unique_ptr<DiagnosticsEngine> diags;
+  std::vector<const SourceFile *> parsed;
+  std::optional<Project> project;
+};
+
+} // namespace strata::compiler

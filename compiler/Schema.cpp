@@ -1,0 +1,125 @@
+#include "compiler/Schema.h"
+
+#include <fmt/format.h>
+
+namespace strata::compiler {
+
+std::string DataType::str() const {
+  std::string out = schema.empty() ? name : schema + "." + name;
+  if (!mods.empty()) {
+    // format_type puts the modifiers inside "timestamp(3) with time zone".
+    std::string list = "(" + fmt::format("{}", fmt::join(mods, ",")) + ")";
+    llvm::StringRef n(name);
+    if (n.endswith(" with time zone") || n.endswith(" without time zone")) {
+      size_t space = name.find(' ');
+      out = name.substr(0, space) + list + name.substr(space);
+    } else {
+      out += list;
+    }
+  }
+  for (unsigned i = 0; i < arrayDims; ++i)
+    out += "[]";
+  return out;
+}
+
+const Column *Table::findColumn(llvm::StringRef n) const {
+  for (const Column &c : columns)
+    if (c.name == n)
+      return &c;
+  return nullptr;
+}
+
+Column *Table::findColumn(llvm::StringRef n) {
+  for (Column &c : columns)
+    if (c.name == n)
+      return &c;
+  return nullptr;
+}
+
+const Constraint *Table::findConstraint(llvm::StringRef n) const {
+  for (const Constraint &c : constraints)
+    if (c.name == n)
+      return &c;
+  return nullptr;
+}
+
+const Constraint *Table::primaryKey() const {
+  for (const Constraint &c : constraints)
+    if (c.kind == ConstraintKind::PrimaryKey)
+      return &c;
+  return nullptr;
+}
+
+const Index *Table::findIndex(llvm::StringRef n) const {
+  for (const Index &i : indexes)
+    if (i.name == n)
+      return &i;
+  return nullptr;
+}
+
+const Table *Schema::findTable(llvm::StringRef name) const {
+  auto it = tableMap.find(name);
+  return it == tableMap.end() ? nullptr : it->second.get();
+}
+
+const EnumType *Schema::findEnum(llvm::StringRef name) const {
+  auto it = enumMap.find(name);
+  return it == enumMap.end() ? nullptr : &it->second;
+}
+
+Table &Schema::mutableTable(llvm::StringRef name) {
+  auto it = tableMap.find(name);
+  assert(it != tableMap.end() && "mutableTable of a missing table");
+  if (it->second.use_count() != 1)
+    it->second = std::make_shared<const Table>(*it->second);
+  return const_cast<Table &>(*it->second);
+}
+
+void Schema::putTable(Table table) {
+  std::string key = table.name;
+  tableMap[key] = std::make_shared<const Table>(std::move(table));
+}
+
+void Schema::removeTable(llvm::StringRef name) {
+  auto it = tableMap.find(name);
+  if (it != tableMap.end())
+    tableMap.erase(it);
+}
+
+void Schema::putEnum(EnumType type) {
+  std::string key = type.name;
+  enumMap[key] = std::move(type);
+}
+
+void Schema::removeEnum(llvm::StringRef name) {
+  auto it = enumMap.find(name);
+  if (it != enumMap.end())
+    enumMap.erase(it);
+}
+
+const Table *Schema::findRelationOwner(llvm::StringRef name) const {
+  if (findTable(name))
+    return findTable(name);
+  for (const auto &[_, table] : tableMap) {
+    if (table->findIndex(name))
+      return table.get();
+    for (const Constraint &c : table->constraints)
+      if (c.name == name &&
+          (c.kind == ConstraintKind::PrimaryKey || c.kind == ConstraintKind::Unique))
+        return table.get();
+  }
+  return nullptr;
+}
+
+bool operator==(const Schema &a, const Schema &b) {
+  if (a.tableMap.size() != b.tableMap.size() || a.enumMap != b.enumMap ||
+      a.sqlObjects != b.sqlObjects)
+    return false;
+  for (auto ia = a.tableMap.begin(), ib = b.tableMap.begin(); ia != a.tableMap.end();
+       ++ia, ++ib)
+    if (ia->first != ib->first || !(ia->second == ib->second || *ia->second == *ib->second))
+      return false;
+  return true;
+}
+
+} // namespace strata::compiler

@@ -1,0 +1,38 @@
+// SQL checked at compile time with PostgreSQL's own parser (libpg_query).
+//
+// An expression in the DSL (default, check, fill, using, where, backfill values, index
+// expressions) must be exactly one SQL expression: anything that would smuggle a second
+// statement or a clause (`1); drop table x; select (1`) is rejected here, long before any
+// SQL reaches a database. Raw `sql` blocks must parse as statements.
+#pragma once
+
+#include <llvm/ADT/StringRef.h>
+
+#include <string>
+#include <vector>
+
+namespace strata::compiler {
+
+struct SqlExprInfo {
+  bool ok = false;
+  std::string error;              ///< PostgreSQL's message, when !ok
+  size_t errorOffset = llvm::StringRef::npos; ///< byte offset into the text, when known
+  std::vector<std::string> columns; ///< distinct column names referenced, in order
+  std::string firstFunction;        ///< name of the outermost function call, if any
+  bool hasSubquery = false;
+};
+
+/// Parses \p text as one SQL expression.
+SqlExprInfo checkSqlExpression(llvm::StringRef text);
+
+struct SqlScriptInfo {
+  bool ok = false;
+  std::string error;
+  size_t errorOffset = llvm::StringRef::npos;
+  size_t statements = 0;
+};
+
+/// Parses \p text as a script of SQL statements.
+SqlScriptInfo checkSqlScript(llvm::StringRef text);
+
+} // namespace strata::compiler
