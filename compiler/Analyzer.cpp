@@ -27,8 +27,8 @@ public:
       declareVersions(s);
     for (unsigned s = 0; s < project.subsystems.size(); ++s)
       resolveRequirements(s);
-    if (diags.hasErrors())
-      return std::nullopt;
+    // Folding goes on after declaration errors: the versions that were declared are
+    // checked too, so that one run reports every problem.
     foldState.resize(project.subsystems.size());
     for (unsigned s = 0; s < project.subsystems.size(); ++s)
       foldState[s].assign(project.subsystems[s].versions.size(), FoldState::NotStarted);

@@ -202,7 +202,12 @@ public:
     auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
     std::string message = parser ? explain(*parser, offending) : msg;
     SourceRange where = offending ? place(parser, offending) : SourceRange();
+    StrataParser::ExprArgsContext *open = parser ? enclosingParens(parser->getContext()) : nullptr;
+    if (open && offending && offending->getType() != StrataLexer::RPAREN)
+      message = "expected ')', found " + describeToken(offending, parser->getVocabulary());
     auto builder = diags.report(DiagID::ErrSyntax, where, message);
+    if (open && offending && offending->getType() != StrataLexer::RPAREN)
+      builder.note(DiagID::NoteToMatchThis, source.range(open->getStart()), "(");
     if (offending && isReservedKeyword(offending->getType()) && parser &&
         parser->getExpectedTokens().contains(size_t(StrataLexer::IDENT)))
       builder.note(DiagID::NoteQuoteKeyword, source.range(offending), offending->getText());
@@ -211,6 +216,14 @@ public:
   }
 
 private:
+  /// The parenthesised expression being parsed, if the error is inside one.
+  static StrataParser::ExprArgsContext *enclosingParens(antlr4::ParserRuleContext *ctx) {
+    for (; ctx; ctx = dynamic_cast<antlr4::ParserRuleContext *>(ctx->parent))
+      if (auto *args = dynamic_cast<StrataParser::ExprArgsContext *>(ctx))
+        return args;
+    return nullptr;
+  }
+
   std::string explain(antlr4::Parser &parser, Token *offending) {
     antlr4::misc::IntervalSet expected;
     try {
@@ -242,7 +255,13 @@ private:
       }
       return "expected " + list + ", found " + found;
     }
-    if (const char *rule = describeRule(parser.getContext()->getRuleIndex()))
+    antlr4::ParserRuleContext *context = parser.getContext();
+    if (dynamic_cast<StrataParser::TableStmtContext *>(context))
+      return "expected a column, constraint or index definition, or '}', found " + found;
+    if (dynamic_cast<StrataParser::AlterTableStmtContext *>(context))
+      return "expected an alter table action ('add', 'drop', 'rename', 'alter column') or "
+             "'}', found " + found;
+    if (const char *rule = describeRule(context->getRuleIndex()))
       return std::string("expected ") + rule + ", found " + found;
     return "unexpected " + found;
   }
