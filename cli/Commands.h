@@ -30,6 +30,17 @@ struct CheckOptions {
 /// (text) or \p out (JSON).
 int runCheck(const CheckOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
 
+struct ShowOptions {
+  std::vector<std::string> paths;
+  std::string target; ///< SUBSYSTEM@VERSION
+  bool ops = false;   ///< the version's Ops instead of its state
+  bool color = false;
+};
+
+/// `strata show SUBSYSTEM@VERSION`: the version's full schema state as canonical DSL
+/// (which compiles back to the same state), or with --ops its Ops and checksum.
+int runShow(const ShowOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
+
 /// Should output to this stream be coloured? A terminal, and NO_COLOR unset.
 bool wantColor(int fd);
 

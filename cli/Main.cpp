@@ -27,6 +27,15 @@ int main(int argc, char **argv) {
   checkCmd->add_flag("--verify", check.verify,
                      "Compare diagnostics with expected-error {{...}} comments (tests)");
 
+  ShowOptions show;
+  std::string showSource;
+  CLI::App *showCmd = app.add_subcommand(
+      "show", "Print a version's full schema state as canonical DSL, or its Ops");
+  showCmd->add_option("target", show.target, "SUBSYSTEM@VERSION, such as core@1.0.0")
+      ->required();
+  showCmd->add_option("--source,-s", showSource, "Directory with the .strata files (default: .)");
+  showCmd->add_flag("--ops", show.ops, "Print the version's Ops and checksum instead");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -46,6 +55,12 @@ int main(int argc, char **argv) {
     check.format = checkFormat == "json" ? OutputFormat::Json : OutputFormat::Text;
     check.color = wantColor(STDERR_FILENO);
     return runCheck(check, llvm::outs(), llvm::errs());
+  }
+  if (showCmd->parsed()) {
+    if (!showSource.empty())
+      show.paths.push_back(showSource);
+    show.color = wantColor(STDERR_FILENO);
+    return runShow(show, llvm::outs(), llvm::errs());
   }
   return ExitUsage;
 }

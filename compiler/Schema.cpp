@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace strata::compiler {
 
 std::string DataType::str() const {
@@ -55,6 +57,20 @@ const Index *Table::findIndex(llvm::StringRef n) const {
     if (i.name == n)
       return &i;
   return nullptr;
+}
+
+template <typename T> static bool sameSet(const std::vector<T> &a, const std::vector<T> &b) {
+  if (a.size() != b.size())
+    return false;
+  for (const T &item : a)
+    if (std::find(b.begin(), b.end(), item) == b.end())
+      return false;
+  return true;
+}
+
+bool operator==(const Table &a, const Table &b) {
+  return a.name == b.name && a.owner == b.owner && a.columns == b.columns &&
+         sameSet(a.constraints, b.constraints) && sameSet(a.indexes, b.indexes);
 }
 
 const Table *Schema::findTable(llvm::StringRef name) const {

@@ -106,10 +106,9 @@ struct Table {
   const Constraint *primaryKey() const;
   const Index *findIndex(llvm::StringRef name) const;
 
-  friend bool operator==(const Table &a, const Table &b) {
-    return a.name == b.name && a.owner == b.owner && a.columns == b.columns &&
-           a.constraints == b.constraints && a.indexes == b.indexes;
-  }
+  /// Columns compare in order (their order is the catalog's attnum order); constraints
+  /// and indexes as sets, since PostgreSQL gives them no order.
+  friend bool operator==(const Table &a, const Table &b);
 };
 
 struct EnumType {
