@@ -350,14 +350,11 @@ private:
     case ConstraintKind::Check: {
       ok &= checkExpr(def.check, &table);
       out.check = exprText(def.check);
-      if (def.check && def.check->kind == ExprKind::Sql) {
-        SqlExprInfo info = checkSqlExpression(def.check->text);
-        // PostgreSQL names a check after its column only when it mentions exactly one.
-        if (def.name.empty() && info.columns.size() == 1)
-          out.columns = {info.columns[0]};
-        else if (def.name.empty())
-          out.columns.clear();
-      }
+      // A check's columns are the ones its expression mentions, wherever it was written;
+      // PostgreSQL names it after its column only when it mentions exactly one.
+      out.columns.clear();
+      if (def.check && def.check->kind == ExprKind::Sql)
+        out.columns = checkSqlExpression(def.check->text).columns;
       break;
     }
     case ConstraintKind::ForeignKey: {
@@ -1280,21 +1277,27 @@ void applyOp(Schema &schema, const Op &op) {
           renameInList(c.refColumns, op.name, op.newName);
     return;
   }
-  case OpKind::AlterColumnType:
-    schema.mutableTable(op.table).findColumn(op.name)->type = op.column.type;
+  // A changed column remembers where it was last changed: merge conflicts point there.
+  case OpKind::AlterColumnType: {
+    Column *c = schema.mutableTable(op.table).findColumn(op.name);
+    c->type = op.column.type;
+    c->range = op.range;
     return;
+  }
   case OpKind::SetNotNull:
-    schema.mutableTable(op.table).findColumn(op.name)->notNull = true;
+  case OpKind::DropNotNull: {
+    Column *c = schema.mutableTable(op.table).findColumn(op.name);
+    c->notNull = op.kind == OpKind::SetNotNull;
+    c->range = op.range;
     return;
-  case OpKind::DropNotNull:
-    schema.mutableTable(op.table).findColumn(op.name)->notNull = false;
-    return;
+  }
   case OpKind::SetDefault:
-    schema.mutableTable(op.table).findColumn(op.name)->defaultExpr = op.column.defaultExpr;
+  case OpKind::DropDefault: {
+    Column *c = schema.mutableTable(op.table).findColumn(op.name);
+    c->defaultExpr = op.kind == OpKind::SetDefault ? op.column.defaultExpr : "";
+    c->range = op.range;
     return;
-  case OpKind::DropDefault:
-    schema.mutableTable(op.table).findColumn(op.name)->defaultExpr.clear();
-    return;
+  }
   case OpKind::AddIndex:
     schema.mutableTable(op.table).indexes.push_back(op.index);
     return;
