@@ -94,6 +94,12 @@ std::string describe(const Op &op) {
     out += fmt::format(" \"{}\".\"{}\" ({})", op.table, op.name, op.column.defaultExpr);
     break;
   case OpKind::AddColumn:
+    out += fmt::format(" \"{}\".\"{}\" {}", op.table, op.name, op.column.type.str());
+    if (op.column.notNull)
+      out += " not null";
+    if (!op.column.defaultExpr.empty())
+      out += fmt::format(" default ({})", op.column.defaultExpr);
+    break;
   case OpKind::DropColumn:
   case OpKind::SetNotNull:
   case OpKind::DropNotNull:
