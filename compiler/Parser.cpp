@@ -1,6 +1,7 @@
 #include "compiler/Parser.h"
 
 #include "compiler/ASTContext.h"
+#include "compiler/Types.h"
 
 #include <StrataLexer.h>
 #include <StrataParser.h>
@@ -94,6 +95,8 @@ std::string describeToken(Token *token, const antlr4::dfa::Vocabulary &vocabular
   case StrataLexer::STRING:
   case StrataLexer::SQ_STRING:
   case StrataLexer::TRIPLE_STRING:
+  case StrataLexer::INT:
+  case StrataLexer::DECIMAL:
     return describeTokenType(token->getType(), vocabulary) + " " + text;
   default:
     return "'" + text + "'";
@@ -164,6 +167,57 @@ bool isReservedKeyword(size_t type) {
   }
 }
 
+/// The previous token on the default channel, or null.
+Token *previousToken(antlr4::BufferedTokenStream &stream, Token *token) {
+  for (size_t i = token->getTokenIndex(); i-- > 0;) {
+    Token *t = stream.get(i);
+    if (t->getChannel() == Token::DEFAULT_CHANNEL)
+      return t;
+  }
+  return nullptr;
+}
+
+/// The next token on the default channel (EOF at the end).
+Token *nextToken(antlr4::BufferedTokenStream &stream, Token *token) {
+  for (size_t i = token->getTokenIndex() + 1; i < stream.size(); ++i) {
+    Token *t = stream.get(i);
+    if (t->getChannel() == Token::DEFAULT_CHANNEL || t->getType() == Token::EOF)
+      return t;
+  }
+  return nullptr;
+}
+
+bool startsTypeName(Token *token) {
+  switch (token->getType()) {
+  case StrataLexer::DOUBLE:
+  case StrataLexer::CHARACTER:
+  case StrataLexer::BIT:
+  case StrataLexer::TIMESTAMP:
+  case StrataLexer::TIME:
+    return true;
+  case StrataLexer::IDENT:
+    return lookupBuiltinType(llvm::StringRef(token->getText()).lower()).has_value();
+  default:
+    return false;
+  }
+}
+
+/// A reserved word that starts a line and is followed by a type name was meant as a
+/// column name (`check text`, `index integer`): the parser takes it for a column option
+/// or an index and fails a token or two later. Looks back from \p offending for it.
+Token *reservedWordAsColumnName(antlr4::BufferedTokenStream &stream, Token *offending) {
+  Token *t = offending;
+  for (int looked = 0; t && looked < 3; ++looked, t = previousToken(stream, t)) {
+    if (!isReservedKeyword(t->getType()))
+      continue;
+    Token *before = previousToken(stream, t);
+    Token *after = nextToken(stream, t);
+    if ((!before || before->getLine() < t->getLine()) && after && startsTypeName(after))
+      return t;
+  }
+  return nullptr;
+}
+
 class SourceText {
 public:
   SourceText(llvm::StringRef buffer) : buffer(buffer), map(buffer) {}
@@ -181,6 +235,10 @@ public:
   SourceRange range(TerminalNode *node) const { return range(node->getSymbol()); }
   SourceRange range(antlr4::ParserRuleContext *ctx) const {
     return range(ctx->getStart(), ctx->getStop());
+  }
+  unsigned lineOf(llvm::SMLoc loc) const {
+    return 1 + static_cast<unsigned>(
+                   llvm::StringRef(buffer.data(), loc.getPointer() - buffer.data()).count('\n'));
   }
   static llvm::StringRef text(SourceRange range) {
     return llvm::StringRef(range.Start.getPointer(),
@@ -200,17 +258,37 @@ public:
   void syntaxError(antlr4::Recognizer *recognizer, Token *offending, size_t, size_t,
                    const std::string &msg, std::exception_ptr) override {
     auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
+    listedTokens = false;
     std::string message = parser ? explain(*parser, offending) : msg;
-    SourceRange where = offending ? place(parser, offending) : SourceRange();
     StrataParser::ExprArgsContext *open = parser ? enclosingParens(parser->getContext()) : nullptr;
-    if (open && offending && offending->getType() != StrataLexer::RPAREN)
+    bool unclosed = open && offending && offending->getType() != StrataLexer::RPAREN;
+    if (unclosed)
       message = "expected ')', found " + describeToken(offending, parser->getVocabulary());
+    // A missing token belongs after the previous one; an unexpected one is shown itself.
+    bool missing = unclosed || listedTokens || (offending && offending->getType() == Token::EOF);
+    SourceRange where = offending ? place(parser, offending, missing) : SourceRange();
+    // Like Go's parser: one syntax error per line, and none right after another. Those are
+    // almost always the parser recovering from the first.
+    if (where.Start.isValid()) {
+      unsigned line = source.lineOf(where.Start);
+      if (line == lastErrorLine || followsLastError(parser, offending))
+        return;
+      lastErrorLine = line;
+      lastErrorToken = offending;
+    }
     auto builder = diags.report(DiagID::ErrSyntax, where, message);
-    if (open && offending && offending->getType() != StrataLexer::RPAREN)
+    if (unclosed)
       builder.note(DiagID::NoteToMatchThis, source.range(open->getStart()), "(");
+    Token *keyword = nullptr;
     if (offending && isReservedKeyword(offending->getType()) && parser &&
         parser->getExpectedTokens().contains(size_t(StrataLexer::IDENT)))
-      builder.note(DiagID::NoteQuoteKeyword, source.range(offending), offending->getText());
+      keyword = offending;
+    auto *stream = parser ? dynamic_cast<antlr4::BufferedTokenStream *>(parser->getTokenStream())
+                          : nullptr;
+    if (!keyword && offending && stream)
+      keyword = reservedWordAsColumnName(*stream, offending);
+    if (keyword)
+      builder.note(DiagID::NoteQuoteKeyword, source.range(keyword), keyword->getText());
     if (diags.limitReached())
       throw StopParsing();
   }
@@ -247,6 +325,8 @@ private:
       types.erase(std::remove(types.begin(), types.end(), size_t(StrataLexer::STRING)),
                   types.end());
     if (!types.empty() && types.size() <= 4) {
+      // "expected ')' or ','": a token is missing, unless a name would have done.
+      listedTokens = !expected.contains(size_t(StrataLexer::IDENT));
       std::string list;
       for (size_t i = 0; i < types.size(); ++i) {
         if (i)
@@ -266,30 +346,91 @@ private:
     return "unexpected " + found;
   }
 
-  /// Clang puts "expected X" right after the previous token when the offending one is on a
-  /// later line: that is where the missing piece belongs.
-  SourceRange place(antlr4::Parser *parser, Token *offending) {
-    if (!parser)
+  /// Clang puts "expected X" right after the previous token when a token is \p missing and
+  /// the offending one is on a later line: that is where the missing piece belongs. An
+  /// unexpected token is shown where it is.
+  SourceRange place(antlr4::Parser *parser, Token *offending, bool missing) {
+    if (!parser || !missing)
       return source.range(offending);
     auto *stream = dynamic_cast<antlr4::BufferedTokenStream *>(parser->getTokenStream());
     if (!stream || offending->getTokenIndex() == 0)
       return source.range(offending);
-    Token *previous = nullptr;
-    for (size_t i = offending->getTokenIndex(); i-- > 0;) {
-      Token *t = stream->get(i);
-      if (t->getChannel() == Token::DEFAULT_CHANNEL) {
-        previous = t;
-        break;
-      }
-    }
+    Token *previous = previousToken(*stream, offending);
     if (!previous || previous->getLine() == offending->getLine())
       return source.range(offending);
     llvm::SMLoc after = source.loc(previous->getStopIndex() + 1);
     return SourceRange(after, after);
   }
 
+  /// Is \p offending one of the two tokens after the last error's?
+  bool followsLastError(antlr4::Parser *parser, Token *offending) {
+    auto *stream = parser ? dynamic_cast<antlr4::BufferedTokenStream *>(parser->getTokenStream())
+                          : nullptr;
+    if (!stream || !lastErrorToken || !offending)
+      return false;
+    Token *t = offending;
+    for (int steps = 0; t && steps < 2; ++steps) {
+      t = previousToken(*stream, t);
+      if (t == lastErrorToken)
+        return true;
+    }
+    return false;
+  }
+
   DiagnosticsEngine &diags;
   const SourceText &source;
+  Token *lastErrorToken = nullptr;
+  bool listedTokens = false; ///< set by explain(): the message lists the tokens expected
+  unsigned lastErrorLine = 0;
+};
+
+/// ANTLR's recovery skips tokens until one that may follow the failed rule. Inside a block
+/// that is often the block's own '}', so the enclosing rule ends a block early and every
+/// later '}' becomes an error of its own. Skipping whole {...} groups, and resynchronising
+/// inside a block's element loop instead of leaving the block, keeps one mistake to one
+/// message.
+class BlockRecovery : public antlr4::DefaultErrorStrategy {
+public:
+  void sync(antlr4::Parser *parser) override {
+    if (inErrorRecoveryMode(parser))
+      return;
+    antlr4::atn::ATNState *state = parser->getInterpreter<antlr4::atn::ATNSimulator>()
+                                       ->atn.states[parser->getState()];
+    size_t type = state->getStateType();
+    bool blockStart = type == antlr4::atn::ATNState::BLOCK_START ||
+                      type == antlr4::atn::ATNState::STAR_BLOCK_START ||
+                      type == antlr4::atn::ATNState::PLUS_BLOCK_START;
+    if (type != antlr4::atn::ATNState::STAR_LOOP_ENTRY && !blockStart)
+      return DefaultErrorStrategy::sync(parser);
+    antlr4::misc::IntervalSet next = parser->getATN().nextTokens(state);
+    size_t la = parser->getTokenStream()->LA(1);
+    if (next.contains(Token::EPSILON) || next.contains(la))
+      return;
+    if (singleTokenDeletion(parser))
+      return;
+    // The default throws here, which abandons the rule (and its block). Before an
+    // optional part, the token match that follows can still insert a missing '{' or ')';
+    // a loop reports and skips to its next element instead.
+    if (blockStart)
+      return;
+    reportUnwantedToken(parser);
+    consumeUntil(parser, parser->getExpectedTokens().Or(getErrorRecoverySet(parser)));
+  }
+
+protected:
+  void consumeUntil(antlr4::Parser *parser, const antlr4::misc::IntervalSet &set) override {
+    size_t depth = 0;
+    for (size_t type = parser->getInputStream()->LA(1); type != Token::EOF;
+         type = parser->getInputStream()->LA(1)) {
+      if (depth == 0 && set.contains(type))
+        return;
+      if (type == StrataLexer::LBRACE)
+        ++depth;
+      else if (type == StrataLexer::RBRACE && depth > 0)
+        --depth;
+      parser->consume();
+    }
+  }
 };
 
 /// Walks a complete (error-free) parse tree and builds the arena AST.
@@ -1090,7 +1231,7 @@ const SourceFile *parseBuffer(ASTContext &context, DiagnosticsEngine &diags,
       parser.reset();
       parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
           antlr4::atn::PredictionMode::LL);
-      parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+      parser.setErrorHandler(std::make_shared<BlockRecovery>());
       ErrorListener listener(diags, source);
       parser.addErrorListener(&listener);
       try {
