@@ -6,6 +6,7 @@
 #include "compiler/SqlExpr.h"
 #include "compiler/Types.h"
 
+#include <llvm/ADT/DenseSet.h>
 #include <llvm/ADT/StringMap.h>
 #include <llvm/Support/Casting.h>
 
@@ -66,6 +67,7 @@ private:
     const SubsystemDecl *decl = decls[s];
     Subsystem &subsystem = project.subsystems[s];
     versionDecls.emplace_back();
+    invalidVersions.emplace_back();
     if (decl->versions.empty()) {
       diags.report(DiagID::ErrEmptySubsystem, decl->name.range, subsystem.name);
       return;
@@ -73,10 +75,13 @@ private:
     llvm::StringMap<unsigned> byText;
     for (const VersionDecl *vd : decl->versions) {
       llvm::Expected<SemVer> semver = SemVer::parse(vd->version);
-      if (!semver) {
+      bool invalid = !semver;
+      if (invalid) {
+        // Declared all the same, so that its children and its statements are checked
+        // rather than reported as having an unknown parent or naming unknown tables.
         diags.report(DiagID::ErrInvalidSemver, vd->versionRange, vd->version.str(),
                      llvm::toString(semver.takeError()));
-        continue;
+        semver = SemVer();
       }
       auto [it, inserted] = byText.try_emplace(vd->version, subsystem.versions.size());
       if (!inserted) {
@@ -91,6 +96,8 @@ private:
       version.range = vd->range;
       version.nameRange = vd->versionRange;
       unsigned index = static_cast<unsigned>(subsystem.versions.size());
+      if (invalid)
+        invalidVersions[s].insert(index);
       if (!vd->explicitParents) {
         if (index > 0)
           version.parents.push_back(index - 1);
@@ -161,9 +168,11 @@ private:
     const Subsystem &required = project.subsystems[*target];
     std::optional<unsigned> lowest;
     for (unsigned i = 0; i < required.versions.size(); ++i)
-      if (out.satisfiedBy(required.versions[i].semver) &&
+      if (!invalidVersions[*target].contains(i) && out.satisfiedBy(required.versions[i].semver) &&
           (!lowest || required.versions[i].semver < required.versions[*lowest].semver))
         lowest = i;
+    if (!lowest && !invalidVersions[*target].empty())
+      return std::nullopt; // some versions could not be compared: already reported
     if (!lowest) {
       llvm::StringRef text(req.range.Start.getPointer(),
                            req.range.End.getPointer() - req.range.Start.getPointer());
@@ -438,6 +447,8 @@ private:
   Project project;
   std::vector<const SubsystemDecl *> decls;
   std::vector<std::vector<const VersionDecl *>> versionDecls;
+  /// Per subsystem, the versions whose version string is not a semantic version.
+  std::vector<llvm::DenseSet<unsigned>> invalidVersions;
   std::vector<std::vector<FoldState>> foldState;
   llvm::StringMap<TableOwner> globalTables;
 };

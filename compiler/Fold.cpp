@@ -32,12 +32,32 @@ std::string exprText(const Expr *e) {
   return e->text.str();
 }
 
+/// What a column that failed its checks is taken to be from then on, so that the
+/// statements that use it are checked too rather than reported as naming an unknown column.
+Column placeholderColumn(const ColumnDef &def) {
+  Column column;
+  column.name = def.name.text.str();
+  column.type.schema = def.type.schema.str();
+  column.type.name = def.type.name.str();
+  column.range = def.range;
+  return column;
+}
+
 /// Where a diagnostic about an expression goes: PostgreSQL's error position when known.
 SourceRange exprErrorRange(const Expr &e, size_t offset) {
-  if (e.kind != ExprKind::Sql || offset == llvm::StringRef::npos)
+  if (e.kind != ExprKind::Sql || offset == llvm::StringRef::npos || offset > e.text.size())
     return e.range;
   llvm::SMLoc loc = llvm::SMLoc::getFromPointer(e.text.data() + offset);
   return SourceRange(loc, loc);
+}
+
+/// Where a diagnostic about column \p name mentioned at \p offset of an expression goes:
+/// the name itself when it is written there unquoted.
+SourceRange columnRange(const Expr &e, size_t offset, llvm::StringRef name) {
+  SourceRange at = exprErrorRange(e, offset);
+  if (at.Start != at.End || !e.text.substr(offset).startswith_insensitive(name))
+    return at;
+  return SourceRange(at.Start, llvm::SMLoc::getFromPointer(at.Start.getPointer() + name.size()));
 }
 
 } // namespace
@@ -216,17 +236,18 @@ private:
       return false;
     }
     if (!columnsAllowed && !info.columns.empty()) {
-      diags.report(DiagID::ErrSqlSyntax, e->range,
+      diags.report(DiagID::ErrSqlSyntax, columnRange(*e, info.columnOffsets[0], info.columns[0]),
                    fmt::format("a default cannot refer to column \"{}\"", info.columns[0]));
       return false;
     }
     if (!table)
       return true;
     bool ok = true;
-    for (const std::string &column : info.columns) {
-      if (table->findColumn(column))
+    for (size_t i = 0; i < info.columns.size(); ++i) {
+      if (table->findColumn(info.columns[i]))
         continue;
-      diags.report(DiagID::ErrUnknownColumn, e->range, column, table->name);
+      diags.report(DiagID::ErrUnknownColumn, columnRange(*e, info.columnOffsets[i], info.columns[i]),
+                   info.columns[i], table->name);
       ok = false;
     }
     return ok;
@@ -367,8 +388,7 @@ private:
       if (def.refColumns.empty()) {
         const Constraint *pk = target->primaryKey();
         if (!pk) {
-          diags.report(DiagID::ErrFkTargetNotUnique, def.refTable.range, "primary key",
-                       target->name)
+          diags.report(DiagID::ErrFkNoPrimaryKey, def.refTable.range, target->name)
               .note(DiagID::NoteDeclaredHere, target->range);
           return std::nullopt;
         }
@@ -489,9 +509,10 @@ private:
   // --- table statements ---------------------------------------------------------------------
 
   /// The table a `table` block declares, fully checked. \p previous is the table's state
-  /// before this version when the block restates it.
-  std::optional<Table> buildTable(const TableStmt &stmt, const Table *previous) {
-    Table table;
+  /// before this version when the block restates it. Returns false when errors were
+  /// reported; \p table then holds what could be understood (every column, and the
+  /// constraints and indexes that passed), for the statements that follow.
+  bool buildTable(const TableStmt &stmt, const Table *previous, Table &table) {
     table.name = stmt.name.text.str();
     table.owner = ctx.subsystem;
     table.range = stmt.name.range;
@@ -517,13 +538,13 @@ private:
         diags.report(DiagID::ErrWasOnNewTable, def->was.range, table.name);
         ok = false;
       }
-      if (std::optional<Column> column = lowerColumn(*def))
+      if (std::optional<Column> column = lowerColumn(*def)) {
         table.columns.push_back(std::move(*column));
-      else
+      } else {
+        table.columns.push_back(placeholderColumn(*def));
         ok = false;
+      }
     }
-    if (!ok)
-      return std::nullopt;
     // Constraints in PostgreSQL's order: the primary key first, then the rest as written.
     std::vector<const ConstraintDef *> defs;
     for (const ColumnDef *def : stmt.columns)
@@ -554,9 +575,7 @@ private:
       }
       table.indexes.push_back(std::move(*index));
     }
-    if (!ok)
-      return std::nullopt;
-    return table;
+    return ok;
   }
 
   void lowerTable(const TableStmt &stmt) {
@@ -575,22 +594,28 @@ private:
           .note(DiagID::NoteOwnedHere, it->second.range, stmt.name.text.str());
       return;
     }
-    if (findEnum(stmt.name.text)) {
-      diags.report(DiagID::ErrDuplicateEnum, stmt.name.range, stmt.name.text.str());
+    if (const EnumType *type = findEnum(stmt.name.text)) {
+      diags.report(DiagID::ErrDuplicateEnum, stmt.name.range, stmt.name.text.str())
+          .note(DiagID::NotePreviousDefinition, type->range);
       return;
     }
     if (relationTaken(stmt.name.text)) {
       diags.report(DiagID::ErrDuplicateIndex, stmt.name.range, stmt.name.text.str());
       return;
     }
-    std::optional<Table> table = buildTable(stmt, nullptr);
-    if (!table)
+    Table table;
+    bool ok = buildTable(stmt, nullptr, table);
+    ctx.globalTables.try_emplace(table.name, TableOwner{ctx.subsystemIndex, table.range});
+    if (!ok) {
+      // An invalid table still declares its name: later statements are checked against
+      // what could be understood of it instead of reporting it as unknown.
+      state.putTable(std::move(table));
       return;
-    ctx.globalTables.try_emplace(table->name, TableOwner{ctx.subsystemIndex, table->range});
+    }
     Op op;
     op.kind = OpKind::CreateTable;
-    op.table = table->name;
-    op.tableDef = std::move(*table);
+    op.table = table.name;
+    op.tableDef = std::move(table);
     op.range = stmt.range;
     emit(std::move(op), stmt.unsafe);
   }
@@ -601,13 +626,11 @@ private:
     // constraints out of the namespace so they may be declared again.
     Schema saved = state;
     state.removeTable(previous.name);
-    std::optional<Table> declared = buildTable(stmt, &previous);
+    Table declared;
+    bool ok = buildTable(stmt, &previous, declared);
     state = std::move(saved);
-    if (!declared)
-      return;
     // `was` hints: which old column each declared column continues.
     RenameHints hints;
-    bool ok = true;
     for (const ColumnDef *def : stmt.columns) {
       if (!def->was)
         continue;
@@ -616,16 +639,19 @@ private:
         ok = false;
         continue;
       }
-      if (declared->findColumn(def->was.text)) {
-        diags.report(DiagID::ErrWasTaken, def->was.range, def->was.text.str());
+      if (const Column *taken = declared.findColumn(def->was.text)) {
+        diags.report(DiagID::ErrWasTaken, def->was.range, def->was.text.str())
+            .note(DiagID::NoteDeclaredHere, taken->range);
         ok = false;
         continue;
       }
       hints.push_back({def->was.text.str(), def->name.text.str()});
     }
-    if (!ok)
+    if (!ok) {
+      state.putTable(std::move(declared)); // as for a new table: later statements see it
       return;
-    std::vector<Op> diffOps = diffTable(previous, *declared, hints);
+    }
+    std::vector<Op> diffOps = diffTable(previous, declared, hints);
     // fill expressions written on restated columns go with the op that needs them.
     for (Op &op : diffOps) {
       op.range = stmt.range;
@@ -736,8 +762,19 @@ private:
       diags.report(DiagID::ErrRenameToSame, to.range, to.text.str());
       return;
     }
-    if (state.findTable(to.text) || findVisibleTable(to.text)) {
-      diags.report(DiagID::ErrTableExists, to.range, to.text.str());
+    const Table *existing = state.findTable(to.text);
+    if (!existing)
+      existing = findVisibleTable(to.text);
+    if (existing) {
+      diags.report(DiagID::ErrTableExists, to.range, to.text.str())
+          .note(DiagID::NotePreviousDefinition, existing->range);
+      return;
+    }
+    if (auto it = ctx.globalTables.find(to.text);
+        it != ctx.globalTables.end() && it->second.subsystem != ctx.subsystemIndex) {
+      diags.report(DiagID::ErrTableOwnedElsewhere, to.range, to.text.str(),
+                   ctx.project.subsystems[it->second.subsystem].name)
+          .note(DiagID::NoteOwnedHere, it->second.range, to.text.str());
       return;
     }
     if (relationTaken(to.text) || findEnum(to.text)) {
@@ -807,19 +844,24 @@ private:
             .note(DiagID::NotePreviousDefinition, existing->range);
         return;
       }
+      // A column that fails its checks is still added to the state, so that the
+      // statements that use it are not reported again.
+      auto declareAnyway = [&](Column column) {
+        state.mutableTable(tableName).columns.push_back(std::move(column));
+      };
       if (def.was) {
         diags.report(DiagID::ErrSyntax, def.was.range,
                      "'was' belongs to a restated table; here, write 'rename column'");
-        return;
+        return declareAnyway(placeholderColumn(def));
       }
       std::optional<Column> column = lowerColumn(def);
       if (!column)
-        return;
+        return declareAnyway(placeholderColumn(def));
       if (def.fill) {
         Table withColumn = *table;
         withColumn.columns.push_back(*column);
         if (!checkExpr(def.fill, &withColumn))
-          return;
+          return declareAnyway(std::move(*column));
       }
       op.kind = OpKind::AddColumn;
       op.name = column->name;
@@ -832,7 +874,7 @@ private:
       for (const ConstraintDef *c : def.constraints) {
         std::optional<Constraint> lowered = lowerConstraint(*c, withColumn);
         if (!lowered)
-          return;
+          return declareAnyway(std::move(op.column));
         withColumn.constraints.push_back(*lowered);
         constraints.push_back(std::move(*lowered));
       }
@@ -941,7 +983,7 @@ private:
       if (!table->findIndex(a.name.text)) {
         if (const Constraint *c = table->findConstraint(a.name.text)) {
           diags.report(DiagID::ErrConstraintIsIndex, a.name.range, a.name.text.str(),
-                       "constraint", "drop constraint")
+                       "a constraint", "drop constraint")
               .note(DiagID::NoteDeclaredHere, c->range);
           return;
         }
@@ -986,7 +1028,7 @@ private:
           return;
         }
         if (const Index *index = table->findIndex(a.name.text)) {
-          diags.report(DiagID::ErrConstraintIsIndex, a.name.range, a.name.text.str(), "index",
+          diags.report(DiagID::ErrConstraintIsIndex, a.name.range, a.name.text.str(), "an index",
                        "drop index")
               .note(DiagID::NoteDeclaredHere, index->range);
           return;
@@ -1028,8 +1070,12 @@ private:
           .note(DiagID::NotePreviousDefinition, existing->range);
       return;
     }
-    if (state.findTable(stmt.name.text) || findVisibleTable(stmt.name.text)) {
-      diags.report(DiagID::ErrDuplicateEnum, stmt.name.range, stmt.name.text.str());
+    const Table *table = state.findTable(stmt.name.text);
+    if (!table)
+      table = findVisibleTable(stmt.name.text);
+    if (table) {
+      diags.report(DiagID::ErrDuplicateEnum, stmt.name.range, stmt.name.text.str())
+          .note(DiagID::NotePreviousDefinition, table->range);
       return;
     }
     EnumType type;
@@ -1039,7 +1085,10 @@ private:
     bool ok = true;
     for (const EnumLabel &label : stmt.labels) {
       if (llvm::is_contained(type.labels, label.text)) {
-        diags.report(DiagID::ErrDuplicateEnumLabel, label.range, label.text.str(), type.name);
+        const EnumLabel *first = llvm::find_if(
+            stmt.labels, [&](const EnumLabel &l) { return l.text == label.text; });
+        diags.report(DiagID::ErrDuplicateEnumLabel, label.range, label.text.str(), type.name)
+            .note(DiagID::NotePreviousDefinition, first->range);
         ok = false;
         continue;
       }

@@ -24,8 +24,13 @@ void walk(const nlohmann::json &node, SqlExprInfo &info) {
       const auto &fields = value.value("fields", nlohmann::json::array());
       if (!fields.empty() && fields.back().contains("String")) {
         std::string name = fields.back()["String"].value("sval", "");
-        if (std::find(info.columns.begin(), info.columns.end(), name) == info.columns.end())
+        if (std::find(info.columns.begin(), info.columns.end(), name) == info.columns.end()) {
           info.columns.push_back(name);
+          // A query offset for now; checkSqlExpression makes it relative to the text.
+          int location = value.value("location", -1);
+          info.columnOffsets.push_back(location < 0 ? llvm::StringRef::npos
+                                                    : static_cast<size_t>(location));
+        }
       }
       continue;
     }
@@ -75,6 +80,9 @@ SqlExprInfo checkSqlExpression(llvm::StringRef text) {
     return info;
   }
   walk(targets[0]["ResTarget"]["val"], info);
+  for (size_t &offset : info.columnOffsets)
+    if (offset != llvm::StringRef::npos)
+      offset = offset >= exprPrefix.size() ? offset - exprPrefix.size() : llvm::StringRef::npos;
   info.ok = true;
   return info;
 }

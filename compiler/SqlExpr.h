@@ -18,6 +18,8 @@ struct SqlExprInfo {
   std::string error;              ///< PostgreSQL's message, when !ok
   size_t errorOffset = llvm::StringRef::npos; ///< byte offset into the text, when known
   std::vector<std::string> columns; ///< distinct column names referenced, in order
+  /// For each of columns, the byte offset into the text of a mention of it (npos if unknown).
+  std::vector<size_t> columnOffsets;
   std::string firstFunction;        ///< name of the outermost function call, if any
   bool hasSubquery = false;
 };
