@@ -1,0 +1,1077 @@
+#include "planner/Planner.h"
+
+#include "compiler/Fold.h"
+#include "compiler/Naming.h"
+#include "compiler/SqlExpr.h"
+#include "planner/Sql.h"
+
+#include <llvm/ADT/STLExtras.h>
+#include <llvm/ADT/StringExtras.h>
+#include <llvm/ADT/StringSet.h>
+#include <llvm/Support/xxhash.h>
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace strata::planner {
+
+using namespace compiler;
+
+namespace {
+
+llvm::Error failure(const std::string &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// Functions whose result changes from row to row: a default calling one rewrites the
+/// table on ADD COLUMN. Anything not known to be immutable or stable counts as volatile,
+/// which errs on the side of the batched rewrite.
+bool isVolatileExpr(llvm::StringRef expr) {
+  static const char *stable[] = {"now",     "current_timestamp", "current_date", "current_time",
+                                 "localtimestamp", "localtime", "lower", "upper", "coalesce",
+                                 "length", "abs", "concat", "to_char", "date_trunc", "md5"};
+  SqlExprInfo info = checkSqlExpression(expr);
+  if (!info.ok)
+    return true;
+  if (info.firstFunction.empty())
+    return llvm::StringRef(expr).contains_insensitive("nextval");
+  // Only the outermost function is known; any other call makes us careful.
+  return !llvm::is_contained(stable, info.firstFunction) ||
+         llvm::StringRef(expr).contains_insensitive("random") ||
+         llvm::StringRef(expr).contains_insensitive("uuid") ||
+         llvm::StringRef(expr).contains_insensitive("clock_timestamp") ||
+         llvm::StringRef(expr).contains_insensitive("nextval");
+}
+
+/// Type changes that keep every value an old node reads or writes valid, and in place
+/// need no rewrite (binary coercible): done directly in `up`.
+bool isBinaryCoercibleWidening(const DataType &from, const DataType &to) {
+  if (from.arrayDims != to.arrayDims || from.isEnum || to.isEnum)
+    return false;
+  if (from.name == "character varying" && to.name == "text")
+    return true;
+  if (from.name == "character varying" && to.name == "character varying")
+    return to.mods.empty() || (!from.mods.empty() && to.mods[0] >= from.mods[0]);
+  if (from.name == "numeric" && to.name == "numeric")
+    return to.mods.empty() ||
+           (from.mods.size() == 2 && to.mods.size() == 2 && to.mods[1] == from.mods[1] &&
+            to.mods[0] >= from.mods[0]);
+  return false;
+}
+
+/// Type changes where every value of the old type is a value of the new one: safe with a
+/// shadow column kept in sync while both versions run.
+bool isWidening(const DataType &from, const DataType &to) {
+  if (isBinaryCoercibleWidening(from, to))
+    return true;
+  if (from.arrayDims != to.arrayDims || from.isEnum || to.isEnum)
+    return false;
+  static const char *integers[] = {"smallint", "integer", "bigint", "numeric"};
+  auto rank = [](llvm::StringRef name) -> int {
+    for (int i = 0; i < 4; ++i)
+      if (name == integers[i])
+        return i;
+    return -1;
+  };
+  if (rank(from.name) >= 0 && rank(to.name) > rank(from.name) && to.mods.empty())
+    return true;
+  if (from.name == "real" && to.name == "double precision")
+    return true;
+  if ((from.name == "character varying" || from.name == "character") && to.name == "text")
+    return true;
+  return false;
+}
+
+/// A name for a helper object (trigger, function, shadow column, check) that fits
+/// PostgreSQL's 63 bytes and stays unique: readable parts, then a short hash of all of them.
+std::string helperName(llvm::StringRef kind, llvm::StringRef table, llvm::StringRef column) {
+  std::string all = (kind + "\x1f" + table + "\x1f" + column).str();
+  std::string hash = llvm::utohexstr(llvm::xxHash64(all) & 0xffffffffu, /*LowerCase=*/true);
+  std::string readable = makeObjectName(table, column, kind);
+  return makeObjectName(readable.substr(0, 63 - 9), "", "").substr(0, 63 - 9) + "_" + hash;
+}
+
+class Rewriter {
+public:
+  Rewriter(const Project &project, const Locator &locate, Schema base)
+      : project(project), locate(locate), cur(std::move(base)) {}
+
+  /// Rewrites one node's Ops; \p runUp false for a pending node whose `up` already ran
+  /// (its finish steps are still needed).
+  void node(VersionRef ref) {
+    current = ref;
+    const Version &version = project.at(ref);
+    for (const Op &op : version.ops) {
+      rewrite(op);
+      applyOp(cur, op);
+    }
+  }
+
+  std::vector<Step> up, finish;
+  std::vector<Finding> findings;
+  /// Up steps of each node, by position in up (for splitting per node).
+  std::vector<std::pair<VersionRef, size_t>> upStart, finishStart;
+
+  void beginNode(VersionRef ref) {
+    upStart.push_back({ref, up.size()});
+    finishStart.push_back({ref, finish.size()});
+  }
+
+private:
+  // --- step construction --------------------------------------------------------------
+
+  Step step(const Op &op, std::string sql, std::string reason) {
+    Step s;
+    s.subsystem = project.subsystems[current.subsystem].name;
+    s.version = project.at(current).text;
+    s.sql = std::move(sql);
+    s.reason = std::move(reason);
+    s.location = locate(op.range);
+    s.unsafe = op.unsafe;
+    return s;
+  }
+
+  void addUp(Step s) {
+    s.phase = Phase::Up;
+    up.push_back(std::move(s));
+  }
+  void addFinish(Step s) {
+    s.phase = Phase::Finish;
+    finish.push_back(std::move(s));
+  }
+
+  Step ddl(const Op &op, std::string sql, std::string reason, LockMode lock,
+           std::vector<std::string> tables) {
+    Step s = step(op, std::move(sql), std::move(reason));
+    s.lock = lock;
+    s.lockTables = std::move(tables);
+    return s;
+  }
+
+  /// A compatibility finding: an error, or a warning when the author wrote `unsafe`.
+  void incompatible(const Op &op, const std::string &code, const std::string &message) {
+    Finding f;
+    f.code = code;
+    f.error = !op.unsafe;
+    f.message = op.unsafe ? message + " (marked unsafe" +
+                                (op.unsafeReason.empty() ? "" : ": " + op.unsafeReason) + ")"
+                          : message;
+    f.location = locate(op.range);
+    findings.push_back(std::move(f));
+  }
+
+  void lint(const Op &op, Step &s, const std::string &code, const std::string &message) {
+    s.lints.push_back(code);
+    Finding f;
+    f.code = code;
+    f.message = message;
+    f.location = locate(op.range);
+    findings.push_back(std::move(f));
+  }
+
+  // --- facts about the state -------------------------------------------------------------
+
+  bool tableIsNew(llvm::StringRef table) const { return newTables.count(table.str()) != 0; }
+  bool columnIsNew(llvm::StringRef table, llvm::StringRef column) const {
+    return tableIsNew(table) || newColumns.count({table.str(), column.str()}) != 0;
+  }
+  const Table &table(llvm::StringRef name) const {
+    const Table *t = cur.findTable(name);
+    assert(t && "op on a table missing from the state");
+    return *t;
+  }
+  /// Columns of the table that an index or constraint uses.
+  bool columnIsIndexed(const Table &t, llvm::StringRef column) const {
+    for (const Constraint &c : t.constraints)
+      if (llvm::is_contained(c.columns, column))
+        return true;
+    for (const Index &i : t.indexes)
+      for (const IndexColumn &e : i.elems)
+        if (e.column == column)
+          return true;
+    for (const auto &[_, other] : cur.tables())
+      for (const Constraint &c : other->constraints)
+        if (c.kind == ConstraintKind::ForeignKey && c.refTable == t.name &&
+            llvm::is_contained(c.refColumns, column))
+          return true;
+    return false;
+  }
+  std::vector<std::string> primaryKey(const Table &t) const {
+    if (const Constraint *pk = t.primaryKey())
+      return pk->columns;
+    return {};
+  }
+
+  // --- shared pieces -------------------------------------------------------------------
+
+  /// A batched backfill step: `UPDATE t SET <set> WHERE <where>`, in batches on the key.
+  void backfillStep(const Op &op, const std::string &tableName, const std::string &set,
+                    const std::string &where, int64_t batchSize, const std::string &reason) {
+    const Table &t = table(tableName);
+    std::vector<std::string> key = primaryKey(t);
+    Step s = step(op, "", reason);
+    s.lock = LockMode::RowExclusive;
+    s.lockTables = {tableName};
+    s.scans = true;
+    s.isBackfill = true;
+    s.transactional = true;
+    s.backfill.table = tableName;
+    s.backfill.keyColumns = key;
+    s.backfill.set = set;
+    s.backfill.where = where;
+    s.backfill.batchSize = batchSize;
+    if (key.empty()) {
+      // Without a key there is no resumable cursor: one UPDATE, flagged.
+      s.isBackfill = false;
+      s.sql = fmt::format("UPDATE {} SET {} WHERE {}", sql::ident(tableName), set, where);
+      lint(op, s, "S110",
+           fmt::format("table \"{}\" has no primary key: its backfill runs as one UPDATE",
+                       tableName));
+    } else {
+      std::string keyList = sql::identList(key);
+      s.sql = fmt::format("UPDATE {t} SET {set} WHERE ({k}) IN (SELECT {k} FROM {t} WHERE {w} "
+                          "ORDER BY {k} LIMIT $1)",
+                          fmt::arg("t", sql::ident(tableName)), fmt::arg("set", set),
+                          fmt::arg("k", keyList), fmt::arg("w", where));
+    }
+    addUp(std::move(s));
+  }
+
+  /// A BEFORE INSERT OR UPDATE trigger whose PL/pgSQL \p body runs for every row.
+  void triggerSteps(const Op &op, const std::string &tableName, const std::string &name,
+                    const std::string &body, const std::string &reason) {
+    std::string fn = sql::ident(name);
+    std::string create = fmt::format(
+        "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $strata$\n"
+        "BEGIN\n{body}  RETURN NEW;\nEND\n$strata$;\n"
+        "DROP TRIGGER IF EXISTS {fn} ON {t};\n"
+        "CREATE TRIGGER {fn} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {fn}()",
+        fmt::arg("fn", fn), fmt::arg("body", body), fmt::arg("t", sql::ident(tableName)));
+    addUp(ddl(op, create, reason, LockMode::ShareRowExclusive, {tableName}));
+    addFinish(ddl(op,
+                  fmt::format("DROP TRIGGER IF EXISTS {fn} ON {t};\nDROP FUNCTION IF EXISTS {fn}()",
+                              fmt::arg("fn", fn), fmt::arg("t", sql::ident(tableName))),
+                  "remove the trigger that served old nodes", LockMode::AccessExclusive,
+                  {tableName}));
+  }
+
+  /// NOT NULL without a long lock: CHECK NOT VALID now, VALIDATE after the backfill (both in
+  /// up), SET NOT NULL (instant thanks to the valid check) and drop the check in finish.
+  void notNullSteps(const Op &op, const std::string &tableName, const std::string &column) {
+    std::string check = helperName("nn", tableName, column);
+    addUp(ddl(op,
+              fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+                          sql::ident(tableName), sql::ident(check), sql::ident(column)),
+              fmt::format("\"{}\".\"{}\" must not be null: checked for new writes now",
+                          tableName, column),
+              LockMode::AccessExclusive, {tableName}));
+    Step validate = ddl(op,
+                        fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", sql::ident(tableName),
+                                    sql::ident(check)),
+                        "validate existing rows without blocking reads or writes",
+                        LockMode::ShareUpdateExclusive, {tableName});
+    validate.scans = true;
+    pendingValidations.push_back(std::move(validate));
+    addFinish(ddl(op,
+                  fmt::format("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n"
+                              "ALTER TABLE {t} DROP CONSTRAINT {k}",
+                              fmt::arg("t", sql::ident(tableName)), fmt::arg("c", sql::ident(column)),
+                              fmt::arg("k", sql::ident(check))),
+                  "SET NOT NULL uses the validated check instead of scanning",
+                  LockMode::AccessExclusive, {tableName}));
+  }
+
+  void flushValidations() {
+    for (Step &s : pendingValidations)
+      addUp(std::move(s));
+    pendingValidations.clear();
+  }
+
+  // --- the rewrite rules --------------------------------------------------------------------
+
+  void rewrite(const Op &op) {
+    switch (op.kind) {
+    case OpKind::CreateTable:
+      return createTable(op);
+    case OpKind::DropTable: {
+      Step s = ddl(op, "DROP TABLE " + sql::ident(op.table), "old nodes may still use it",
+                   LockMode::AccessExclusive, {op.table});
+      s.destroys = true;
+      lint(op, s, "S102", fmt::format("dropping table \"{}\" destroys its data", op.table));
+      return addFinish(std::move(s));
+    }
+    case OpKind::RenameTable:
+      return renameTable(op);
+    case OpKind::AddColumn:
+      return addColumn(op);
+    case OpKind::DropColumn:
+      return dropColumn(op);
+    case OpKind::RenameColumn:
+      return renameColumn(op);
+    case OpKind::AlterColumnType:
+      return alterType(op);
+    case OpKind::SetNotNull:
+      return setNotNull(op);
+    case OpKind::DropNotNull:
+      return addUp(ddl(op,
+                       fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL",
+                                   sql::ident(op.table), sql::ident(op.name)),
+                       "new nodes may leave it null", LockMode::AccessExclusive, {op.table}));
+    case OpKind::SetDefault:
+      return addUp(ddl(op,
+                       fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
+                                   sql::ident(op.table), sql::ident(op.name),
+                                   op.column.defaultExpr),
+                       "a default applies to new rows only: no rewrite",
+                       LockMode::AccessExclusive, {op.table}));
+    case OpKind::DropDefault:
+      return addFinish(ddl(op,
+                           fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
+                                       sql::ident(op.table), sql::ident(op.name)),
+                           "old nodes may insert rows that rely on the default",
+                           LockMode::AccessExclusive, {op.table}));
+    case OpKind::AddIndex:
+      return addIndex(op, op.index);
+    case OpKind::DropIndex: {
+      Step s = ddl(op, "DROP INDEX CONCURRENTLY IF EXISTS " + sql::ident(op.name),
+                   "old nodes' queries may use it; concurrently, so writes go on",
+                   LockMode::ShareUpdateExclusive, {op.table});
+      s.transactional = false;
+      return addFinish(std::move(s));
+    }
+    case OpKind::RenameIndex:
+      return addUp(ddl(op,
+                       fmt::format("ALTER INDEX {} RENAME TO {}", sql::ident(op.name),
+                                   sql::ident(op.newName)),
+                       "index names are invisible to applications", LockMode::ShareUpdateExclusive,
+                       {op.table}));
+    case OpKind::AddConstraint:
+      return addConstraint(op);
+    case OpKind::DropConstraint:
+      return addFinish(ddl(op,
+                           fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", sql::ident(op.table),
+                                       sql::ident(op.name)),
+                           "dropped once old nodes, which may rely on it, are gone",
+                           LockMode::AccessExclusive, {op.table}));
+    case OpKind::RenameConstraint:
+      return addUp(ddl(op,
+                       fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
+                                   sql::ident(op.table), sql::ident(op.name),
+                                   sql::ident(op.newName)),
+                       "constraint names are invisible to applications",
+                       LockMode::AccessExclusive, {op.table}));
+    case OpKind::CreateEnum:
+      return addUp(ddl(op, sql::createEnum(op.enumDef), "a new type", LockMode::None, {}));
+    case OpKind::AddEnumValue: {
+      std::string sqlText = fmt::format("ALTER TYPE {} ADD VALUE IF NOT EXISTS {}",
+                                        sql::ident(op.table), sql::literal(op.label));
+      if (op.position == EnumPosition::Before)
+        sqlText += " BEFORE " + sql::literal(op.neighbour);
+      if (op.position == EnumPosition::After)
+        sqlText += " AFTER " + sql::literal(op.neighbour);
+      return addUp(ddl(op, sqlText, "old nodes never write the new label", LockMode::None, {}));
+    }
+    case OpKind::DropEnum: {
+      Step s = ddl(op, "DROP TYPE " + sql::ident(op.table), "old nodes may still use it",
+                   LockMode::None, {});
+      s.destroys = true;
+      return addFinish(std::move(s));
+    }
+    case OpKind::Backfill: {
+      std::string set;
+      for (const BackfillAssignment &a : op.assignments)
+        set += (set.empty() ? "" : ", ") + sql::ident(a.column) + " = (" + a.value + ")";
+      flushValidations();
+      return backfillStep(op, op.table, set, op.where.empty() ? "true" : "(" + op.where + ")",
+                          op.batchSize, fmt::format("backfill \"{}\" in batches", op.table));
+    }
+    case OpKind::RawSql:
+      return rawSql(op);
+    }
+    llvm_unreachable("unknown op kind");
+  }
+
+  void createTable(const Op &op) {
+    const Table &t = op.tableDef;
+    newTables.insert(t.name);
+    // Everything inline: nobody uses a new table yet, so no lock hurts anyone, and inline
+    // foreign keys cost the same as NOT VALID + VALIDATE on an empty table.
+    std::vector<const Constraint *> constraints;
+    std::vector<std::string> locked{t.name};
+    for (const Constraint &c : t.constraints) {
+      constraints.push_back(&c);
+      if (c.kind == ConstraintKind::ForeignKey && c.refTable != t.name &&
+          !llvm::is_contained(locked, c.refTable))
+        locked.push_back(c.refTable);
+    }
+    Step s = ddl(op, sql::createTable(t, constraints), fmt::format("new table \"{}\"", t.name),
+                 locked.size() > 1 ? LockMode::ShareRowExclusive : LockMode::AccessExclusive,
+                 locked);
+    addUp(std::move(s));
+    for (const Index &i : t.indexes)
+      addUp(ddl(op, sql::createIndex(t.name, i, false),
+                fmt::format("index \"{}\" on the new table: a plain build is instant", i.name),
+                LockMode::Share, {t.name}));
+  }
+
+  void renameTable(const Op &op) {
+    // The table takes its new name; a view with the old name keeps old nodes working (a
+    // simple view is updatable, so their writes go through). Finish drops the view.
+    addUp(ddl(op,
+              fmt::format("ALTER TABLE {old} RENAME TO {new};\n"
+                          "CREATE VIEW {old} AS SELECT * FROM {new}",
+                          fmt::arg("old", sql::ident(op.table)),
+                          fmt::arg("new", sql::ident(op.newName))),
+              fmt::format("rename \"{}\" to \"{}\"; a view keeps the old name for old nodes",
+                          op.table, op.newName),
+              LockMode::AccessExclusive, {op.table}));
+    addFinish(ddl(op, "DROP VIEW IF EXISTS " + sql::ident(op.table),
+                  "old nodes are gone: drop the view with the old name", LockMode::AccessExclusive,
+                  {op.newName}));
+    if (tableIsNew(op.table))
+      newTables.insert(op.newName);
+  }
+
+  void addColumn(const Op &op) {
+    const Column &c = op.column;
+    newColumns.insert({op.table, c.name});
+    if (tableIsNew(op.table)) {
+      return addUp(ddl(op,
+                       fmt::format("ALTER TABLE {} ADD COLUMN {}", sql::ident(op.table),
+                                   sql::columnDefinition(c)),
+                       "column of a table new in this plan", LockMode::AccessExclusive,
+                       {op.table}));
+    }
+    bool volatileDefault = !c.defaultExpr.empty() && isVolatileExpr(c.defaultExpr);
+    bool identity = c.generation != ColumnGeneration::None;
+    bool needsNotNull = c.notNull && !identity;
+    // Old nodes insert without this column: they get the default, else the fill; a NOT NULL
+    // column with neither would make their inserts fail.
+    if (needsNotNull && c.defaultExpr.empty() && op.fill.empty())
+      incompatible(op, "C201",
+                   fmt::format("old nodes insert rows into \"{}\" without column \"{}\", which "
+                               "is not null and has no default; add 'fill (...)' to say what "
+                               "to store, or a default",
+                               op.table, c.name));
+    if (identity) {
+      Step s = ddl(op,
+                   fmt::format("ALTER TABLE {} ADD COLUMN {}", sql::ident(op.table),
+                               sql::columnDefinition(c)),
+                   "an identity or serial column fills every existing row", LockMode::AccessExclusive,
+                   {op.table});
+      s.rewrites = true;
+      lint(op, s, "S104",
+           fmt::format("adding identity or serial column \"{}\" rewrites \"{}\" under an ACCESS "
+                       "EXCLUSIVE lock",
+                       c.name, op.table));
+      return addUp(std::move(s));
+    }
+    bool plain = !volatileDefault && (!needsNotNull || !c.defaultExpr.empty()) && op.fill.empty();
+    if (plain) {
+      return addUp(ddl(op,
+                       fmt::format("ALTER TABLE {} ADD COLUMN {}", sql::ident(op.table),
+                                   sql::columnDefinition(c)),
+                       c.defaultExpr.empty()
+                           ? "nullable column: catalog-only change"
+                           : "non-volatile default: stored in the catalog, no rewrite",
+                       LockMode::AccessExclusive, {op.table}));
+    }
+    // Nullable, no volatile default: instant. Then default for new rows, fill for old
+    // nodes' writes, batched backfill, NOT NULL through a validated check.
+    addUp(ddl(op,
+              fmt::format("ALTER TABLE {} ADD COLUMN {}", sql::ident(op.table),
+                          sql::columnDefinition(c, /*withNotNull=*/false,
+                                                /*withDefault=*/!volatileDefault)),
+              volatileDefault ? "added without its volatile default, which would rewrite the table"
+                              : "added nullable first; NOT NULL comes after the backfill",
+              LockMode::AccessExclusive, {op.table}));
+    if (volatileDefault)
+      addUp(ddl(op,
+                fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
+                            sql::ident(op.table), sql::ident(c.name), c.defaultExpr),
+                "the default now applies to new rows", LockMode::AccessExclusive, {op.table}));
+    std::string value = !op.fill.empty() ? op.fill : c.defaultExpr;
+    if (!op.fill.empty())
+      triggerSteps(op, op.table, helperName("fill", op.table, c.name),
+                   fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := ({v});\n  END IF;\n",
+                               fmt::arg("c", sql::ident(c.name)), fmt::arg("v", value)),
+                   fmt::format("fill \"{}\" on rows that old nodes write", c.name));
+    if (needsNotNull)
+      notNullSteps(op, op.table, c.name);
+    if (!value.empty())
+      backfillStep(op, op.table, fmt::format("{} = ({})", sql::ident(c.name), value),
+                   fmt::format("{} IS NULL", sql::ident(c.name)), 0,
+                   fmt::format("fill \"{}\".\"{}\" on existing rows", op.table, c.name));
+    flushValidations();
+  }
+
+  void dropColumn(const Op &op) {
+    const Table &t = table(op.table);
+    const Column *c = t.findColumn(op.name);
+    assert(c && "drop of a missing column");
+    // New nodes no longer write the column: if old nodes' schema requires it, relax that
+    // now or the new nodes' inserts fail.
+    if (c->notNull && c->defaultExpr.empty() && c->generation == ColumnGeneration::None)
+      addUp(ddl(op,
+                fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL", sql::ident(op.table),
+                            sql::ident(op.name)),
+                "new nodes insert rows without this column", LockMode::AccessExclusive,
+                {op.table}));
+    Step s = ddl(op,
+                 fmt::format("ALTER TABLE {} DROP COLUMN {}", sql::ident(op.table),
+                             sql::ident(op.name)),
+                 "old nodes may still read or write it", LockMode::AccessExclusive, {op.table});
+    s.destroys = true;
+    lint(op, s, "S101",
+         fmt::format("dropping column \"{}\" of \"{}\" destroys data", op.name, op.table));
+    addFinish(std::move(s));
+  }
+
+  void renameColumn(const Op &op) {
+    const Table &t = table(op.table);
+    const Column *c = t.findColumn(op.name);
+    assert(c && "rename of a missing column");
+    if (tableIsNew(op.table) || op.unsafe) {
+      if (!tableIsNew(op.table))
+        incompatible(op, "C205",
+                     fmt::format("renaming \"{}\".\"{}\" in place breaks old nodes that use it",
+                                 op.table, op.name));
+      return addUp(ddl(op,
+                       fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", sql::ident(op.table),
+                                   sql::ident(op.name), sql::ident(op.newName)),
+                       "rename in place", LockMode::AccessExclusive, {op.table}));
+    }
+    if (columnIsIndexed(t, op.name)) {
+      incompatible(op, "C206",
+                   fmt::format("column \"{}\".\"{}\" is used by an index or constraint; strata "
+                               "cannot yet keep both names in sync for it. Mark the rename "
+                               "'unsafe' to rename it in place",
+                               op.table, op.name));
+      return;
+    }
+    Column renamed = *c;
+    renamed.name = op.newName;
+    shadowColumn(op, t, *c, renamed,
+                 fmt::format("\"{}\" renamed to \"{}\"", op.name, op.newName));
+    newColumns.insert({op.table, op.newName});
+  }
+
+  /// The expand/contract of a rename: a new column kept in sync with the old one by a
+  /// trigger while both versions run (old nodes write the old name, new nodes the new
+  /// one), backfilled in batches; the old column goes in finish.
+  void shadowColumn(const Op &op, const Table &t, const Column &from, const Column &to,
+                    const std::string &what) {
+    (void)t;
+    std::string tbl = sql::ident(op.table);
+    std::string oldC = sql::ident(from.name), newC = sql::ident(to.name);
+    addUp(ddl(op,
+              fmt::format("ALTER TABLE {} ADD COLUMN {}", tbl,
+                          sql::columnDefinition(to, /*withNotNull=*/false, /*withDefault=*/false)),
+              what + ": the new column, nullable and without default while both run",
+              LockMode::AccessExclusive, {op.table}));
+    std::string body = fmt::format(
+        "  IF TG_OP = 'INSERT' THEN\n"
+        "    IF NEW.{n} IS NULL THEN NEW.{n} := NEW.{o}; ELSE NEW.{o} := NEW.{n}; END IF;\n"
+        "  ELSIF NEW.{n} IS DISTINCT FROM OLD.{n} THEN\n"
+        "    NEW.{o} := NEW.{n};\n"
+        "  ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
+        "    NEW.{n} := NEW.{o};\n"
+        "  END IF;\n",
+        fmt::arg("n", newC), fmt::arg("o", oldC));
+    triggerSteps(op, op.table, helperName("sync", op.table, to.name), body,
+                 what + ": keep both columns in sync while old and new nodes run");
+    if (from.notNull)
+      notNullSteps(op, op.table, to.name);
+    backfillStep(op, op.table, fmt::format("{} = {}", newC, oldC),
+                 fmt::format("{} IS NULL AND {} IS NOT NULL", newC, oldC), 0,
+                 what + ": copy existing rows in batches");
+    flushValidations();
+    if (!to.defaultExpr.empty())
+      addFinish(ddl(op,
+                    fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", tbl, newC,
+                                to.defaultExpr),
+                    what + ": the default moves to the new column", LockMode::AccessExclusive,
+                    {op.table}));
+    Step drop = ddl(op, fmt::format("ALTER TABLE {} DROP COLUMN {}", tbl, oldC),
+                    what + ": old nodes are gone, the old column goes",
+                    LockMode::AccessExclusive, {op.table});
+    drop.destroys = true;
+    addFinish(std::move(drop));
+  }
+
+  void alterType(const Op &op) {
+    const Table &t = table(op.table);
+    const Column *c = t.findColumn(op.name);
+    assert(c && "type change of a missing column");
+    std::string tbl = sql::ident(op.table), col = sql::ident(op.name);
+    std::string usingClause =
+        op.usingExpr.empty() ? "" : fmt::format(" USING ({})", op.usingExpr);
+    std::string alter = fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", tbl, col,
+                                    sql::columnType(op.column), usingClause);
+    if (columnIsNew(op.table, op.name))
+      return addUp(ddl(op, alter, "column new in this plan", LockMode::AccessExclusive,
+                       {op.table}));
+    if (isBinaryCoercibleWidening(c->type, op.column.type) && op.usingExpr.empty())
+      return addUp(ddl(op, alter,
+                       fmt::format("{} to {} is binary coercible: no rewrite, and old nodes' "
+                                   "values still fit",
+                                   c->type.str(), op.column.type.str()),
+                       LockMode::AccessExclusive, {op.table}));
+    bool indexed = columnIsIndexed(t, op.name);
+    if (!isWidening(c->type, op.column.type) || indexed) {
+      incompatible(op, "C204",
+                   indexed ? fmt::format("changing the type of \"{}\".\"{}\", which an index or "
+                                         "constraint uses, needs a rewrite in place; change it in "
+                                         "a version after the old nodes are gone, or mark it unsafe",
+                                         op.table, op.name)
+                           : fmt::format("old nodes read and write \"{}\".\"{}\" as {}, which "
+                                         "{} values do not all fit; change it in a version "
+                                         "after the old nodes are gone, or mark it unsafe",
+                                         op.table, op.name, c->type.str(),
+                                         op.column.type.str()));
+      Step s = ddl(op, alter, "type change in place (rewrites the table)",
+                   LockMode::AccessExclusive, {op.table});
+      s.rewrites = true;
+      lint(op, s, "S105",
+           fmt::format("changing the type of \"{}\".\"{}\" rewrites the table under an ACCESS "
+                       "EXCLUSIVE lock",
+                       op.table, op.name));
+      return addFinish(std::move(s));
+    }
+    // Widening: a shadow column of the new type, filled from the old one (by `using`, or a
+    // cast) on every write and by a batched backfill, swapped in during finish.
+    Column shadow = op.column;
+    shadow.name = helperName("new", op.table, op.name);
+    shadow.notNull = false;
+    shadow.defaultExpr.clear();
+    std::string conv = op.usingExpr.empty()
+                           ? fmt::format("{}::{}", col, sql::columnType(op.column))
+                           : op.usingExpr;
+    std::string newC = sql::ident(shadow.name);
+    std::string what =
+        fmt::format("\"{}\".\"{}\" becomes {}", op.table, op.name, op.column.type.str());
+    addUp(ddl(op, fmt::format("ALTER TABLE {} ADD COLUMN {}", tbl, sql::columnDefinition(shadow)),
+              what + ": a shadow column of the new type", LockMode::AccessExclusive, {op.table}));
+    // The conversion names columns as the table does; evaluating it over the row being
+    // written lets the trigger use it unchanged.
+    std::string body = fmt::format(
+        "  IF TG_OP = 'INSERT' OR NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
+        "    NEW.{n} := (SELECT ({conv}) FROM (SELECT (NEW).*) AS strata_row);\n"
+        "  END IF;\n",
+        fmt::arg("n", newC), fmt::arg("o", col), fmt::arg("conv", conv));
+    triggerSteps(op, op.table, helperName("sync", op.table, shadow.name), body,
+                 what + ": keep the shadow column in sync while old nodes write");
+    backfillStep(op, op.table, fmt::format("{} = ({})", newC, conv),
+                 fmt::format("{} IS NULL AND {} IS NOT NULL", newC, col), 0,
+                 what + ": convert existing rows in batches");
+    Finding f;
+    f.code = "C210";
+    f.message = fmt::format("until finish, \"{}\".\"{}\" keeps its old type {}: new nodes must "
+                            "only write values that fit it",
+                            op.table, op.name, c->type.str());
+    f.location = locate(op.range);
+    findings.push_back(std::move(f));
+    std::string swap = fmt::format(
+        "ALTER TABLE {t} DROP COLUMN {o};\nALTER TABLE {t} RENAME COLUMN {n} TO {o}",
+        fmt::arg("t", tbl), fmt::arg("o", col), fmt::arg("n", newC));
+    if (c->notNull)
+      swap += fmt::format(";\nALTER TABLE {} ALTER COLUMN {} SET NOT NULL", tbl, col);
+    if (!c->defaultExpr.empty())
+      swap += fmt::format(";\nALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", tbl, col,
+                          c->defaultExpr);
+    Step s = ddl(op, swap, what + ": swap the shadow column in", LockMode::AccessExclusive,
+                 {op.table});
+    s.destroys = true;
+    s.scans = c->notNull;
+    addFinish(std::move(s));
+  }
+
+  void setNotNull(const Op &op) {
+    if (columnIsNew(op.table, op.name) && tableIsNew(op.table))
+      return addUp(ddl(op,
+                       fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL",
+                                   sql::ident(op.table), sql::ident(op.name)),
+                       "table new in this plan", LockMode::AccessExclusive, {op.table}));
+    if (op.fill.empty()) {
+      incompatible(op, "C202",
+                   fmt::format("old nodes may still write null into \"{}\".\"{}\"; add "
+                               "'fill (...)' to say what to store instead",
+                               op.table, op.name));
+    } else {
+      triggerSteps(op, op.table, helperName("fill", op.table, op.name),
+                   fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := ({v});\n  END IF;\n",
+                               fmt::arg("c", sql::ident(op.name)), fmt::arg("v", op.fill)),
+                   fmt::format("fill \"{}\" on rows that old nodes write", op.name));
+    }
+    notNullSteps(op, op.table, op.name);
+    if (!op.fill.empty())
+      backfillStep(op, op.table, fmt::format("{} = ({})", sql::ident(op.name), op.fill),
+                   fmt::format("{} IS NULL", sql::ident(op.name)), 0,
+                   fmt::format("fill \"{}\".\"{}\" where it is null", op.table, op.name));
+    flushValidations();
+  }
+
+  void addIndex(const Op &op, const Index &index) {
+    if (tableIsNew(op.table))
+      return addUp(ddl(op, sql::createIndex(op.table, index, false),
+                       "table new in this plan: a plain build", LockMode::Share, {op.table}));
+    if (index.unique && !uniqueIsSafe(op, index))
+      incompatible(op, "C203",
+                   fmt::format("old nodes can insert rows that violate unique index \"{}\"; add "
+                               "it in a version after the old nodes are gone, or mark it unsafe",
+                               index.name));
+    Index copy = index;
+    Step s = ddl(op, sql::createIndex(op.table, copy, true),
+                 "built concurrently: reads and writes go on", LockMode::ShareUpdateExclusive,
+                 {op.table});
+    s.transactional = false;
+    s.scans = true;
+    addUp(std::move(s));
+  }
+
+  /// A unique index or constraint is safe for old nodes when they cannot write its
+  /// columns: columns new in this plan with no default (old nodes leave them null, and
+  /// nulls never collide).
+  bool uniqueIsSafe(const Op &op, const Index &index) const {
+    const Table &t = table(op.table);
+    for (const IndexColumn &e : index.elems) {
+      if (e.column.empty() || !columnIsNew(op.table, e.column))
+        return false;
+      const Column *c = t.findColumn(e.column);
+      if (!c || !c->defaultExpr.empty() || c->notNull)
+        return false;
+    }
+    return true;
+  }
+
+  bool onlyNewColumns(const Op &op, const std::vector<std::string> &columns) const {
+    for (const std::string &c : columns)
+      if (!columnIsNew(op.table, c))
+        return false;
+    return !columns.empty();
+  }
+
+  void addConstraint(const Op &op) {
+    const Constraint &c = op.constraint;
+    std::string tbl = sql::ident(op.table);
+    if (tableIsNew(op.table)) {
+      return addUp(ddl(op,
+                       fmt::format("ALTER TABLE {} ADD {}", tbl, sql::constraintDefinition(c)),
+                       "table new in this plan", LockMode::AccessExclusive, {op.table}));
+    }
+    switch (c.kind) {
+    case ConstraintKind::Check:
+    case ConstraintKind::ForeignKey: {
+      // Old nodes never write columns new in this plan: their rows carry null (which
+      // passes a check or foreign key), the default or the fill, all validated in up.
+      if (!onlyNewColumns(op, c.columns))
+        incompatible(op, "C203",
+                     fmt::format("old nodes can write rows into \"{}\" that violate {} \"{}\"; "
+                                 "add it in a version after the old nodes are gone, or mark it "
+                                 "unsafe",
+                                 op.table,
+                                 c.kind == ConstraintKind::Check ? "check" : "foreign key",
+                                 c.name));
+      std::vector<std::string> locked{op.table};
+      if (c.kind == ConstraintKind::ForeignKey && c.refTable != op.table)
+        locked.push_back(c.refTable);
+      addUp(ddl(op,
+                fmt::format("ALTER TABLE {} ADD {} NOT VALID", tbl, sql::constraintDefinition(c)),
+                "NOT VALID: only new writes are checked, no scan under the lock",
+                c.kind == ConstraintKind::ForeignKey ? LockMode::ShareRowExclusive
+                                                     : LockMode::AccessExclusive,
+                locked));
+      Step validate = ddl(op,
+                          fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", tbl,
+                                      sql::ident(c.name)),
+                          "validate existing rows without blocking reads or writes",
+                          LockMode::ShareUpdateExclusive, {op.table});
+      validate.scans = true;
+      return addUp(std::move(validate));
+    }
+    case ConstraintKind::Unique:
+    case ConstraintKind::PrimaryKey: {
+      Index index;
+      index.name = c.name;
+      index.unique = true;
+      for (const std::string &col : c.columns) {
+        IndexColumn e;
+        e.column = col;
+        index.elems.push_back(e);
+      }
+      if (!uniqueIsSafe(op, index) || c.kind == ConstraintKind::PrimaryKey) {
+        bool pkOnNewColumns = c.kind == ConstraintKind::PrimaryKey && onlyNewColumns(op, c.columns);
+        if (!pkOnNewColumns || !uniqueIsSafe(op, index))
+          incompatible(op, "C203",
+                       fmt::format("old nodes can insert rows into \"{}\" that violate {} \"{}\"; "
+                                   "add it in a version after the old nodes are gone, or mark it "
+                                   "unsafe",
+                                   op.table,
+                                   c.kind == ConstraintKind::PrimaryKey ? "primary key" : "unique",
+                                   c.name));
+      }
+      Step build = ddl(op, sql::createIndex(op.table, index, true),
+                       "the constraint's index, built concurrently first",
+                       LockMode::ShareUpdateExclusive, {op.table});
+      build.transactional = false;
+      build.scans = true;
+      addUp(std::move(build));
+      std::string attach = fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {}", tbl,
+                                       sql::ident(c.name),
+                                       c.kind == ConstraintKind::PrimaryKey ? "PRIMARY KEY"
+                                                                            : "UNIQUE",
+                                       sql::ident(c.name));
+      const Table &t = table(op.table);
+      // A table has one primary key: a changed key is attached in finish, after the old
+      // one is dropped.
+      if (c.kind == ConstraintKind::PrimaryKey && t.primaryKey())
+        return addFinish(ddl(op, attach, "attach the prebuilt index as the new primary key",
+                             LockMode::AccessExclusive, {op.table}));
+      return addUp(ddl(op, attach, "attach the prebuilt index: a catalog-only change",
+                       LockMode::AccessExclusive, {op.table}));
+    }
+    }
+  }
+
+  void rawSql(const Op &op) {
+    auto transactional = [](llvm::StringRef text) {
+      return !(text.contains_insensitive("concurrently") || text.contains_insensitive("vacuum"));
+    };
+    std::string name = op.sql.name.empty() ? "sql block" : "sql \"" + op.sql.name + "\"";
+    if (!op.sql.up.empty()) {
+      Step s = step(op, llvm::StringRef(op.sql.up).trim().str(), name + ": up, as written");
+      s.transactional = transactional(op.sql.up);
+      addUp(std::move(s));
+    }
+    if (!op.sql.finish.empty()) {
+      Step s = step(op, llvm::StringRef(op.sql.finish).trim().str(), name + ": finish, as written");
+      s.transactional = transactional(op.sql.finish);
+      addFinish(std::move(s));
+    }
+  }
+
+  const Project &project;
+  const Locator &locate;
+  Schema cur;
+  VersionRef current;
+  std::set<std::string> newTables;
+  std::set<std::pair<std::string, std::string>> newColumns;
+  std::vector<Step> pendingValidations;
+};
+
+/// The schema a database has after the given nodes ran: their Ops replayed in order.
+Schema replay(const Project &project, llvm::ArrayRef<VersionRef> nodes) {
+  Schema s;
+  for (VersionRef node : nodes)
+    for (const Op &op : project.at(node).ops)
+      applyOp(s, op);
+  return s;
+}
+
+NodeId nodeId(const Project &project, VersionRef ref) {
+  return {project.subsystems[ref.subsystem].name, project.at(ref).text, project.at(ref).checksum};
+}
+
+/// Bootstrap: each target's state created directly, subsystems in dependency order.
+void bootstrapSteps(const Project &project, const VersionGraph &graph,
+                    llvm::ArrayRef<VersionRef> targets, const Locator &locate, Plan &plan) {
+  std::vector<VersionRef> ordered(targets.begin(), targets.end());
+  llvm::sort(ordered, [&](VersionRef a, VersionRef b) {
+    return graph.position(a) < graph.position(b);
+  });
+  auto stepFor = [&](VersionRef ref, std::string sqlText, std::string reason, SourceRange range) {
+    Step s;
+    s.subsystem = project.subsystems[ref.subsystem].name;
+    s.version = project.at(ref).text;
+    s.phase = Phase::Bootstrap;
+    s.sql = std::move(sqlText);
+    s.reason = std::move(reason);
+    s.location = locate(range);
+    return s;
+  };
+  for (VersionRef ref : ordered) {
+    const Schema &state = project.at(ref).state;
+    for (const auto &[name, type] : state.enums())
+      plan.steps.push_back(stepFor(ref, sql::createEnum(type), "type \"" + name + "\"", type.range));
+    // Tables first without foreign keys, which are added once every table exists.
+    for (const auto &[name, table] : state.tables()) {
+      std::vector<const Constraint *> inline_;
+      for (const Constraint &c : table->constraints)
+        if (c.kind != ConstraintKind::ForeignKey)
+          inline_.push_back(&c);
+      Step s = stepFor(ref, sql::createTable(*table, inline_), "table \"" + name + "\"",
+                       table->range);
+      s.lock = LockMode::AccessExclusive;
+      s.lockTables = {name};
+      plan.steps.push_back(std::move(s));
+      for (const Index &i : table->indexes) {
+        Step is = stepFor(ref, sql::createIndex(name, i, false), "index \"" + i.name + "\"",
+                          i.range);
+        is.lock = LockMode::Share;
+        is.lockTables = {name};
+        plan.steps.push_back(std::move(is));
+      }
+    }
+    for (const auto &[name, table] : state.tables())
+      for (const Constraint &c : table->constraints)
+        if (c.kind == ConstraintKind::ForeignKey) {
+          Step s = stepFor(ref,
+                           fmt::format("ALTER TABLE {} ADD {}", sql::ident(name),
+                                       sql::constraintDefinition(c)),
+                           "foreign key \"" + c.name + "\"", c.range);
+          s.lock = LockMode::ShareRowExclusive;
+          s.lockTables = {name, c.refTable};
+          plan.steps.push_back(std::move(s));
+        }
+    for (const SqlObject &o : state.sql()) {
+      std::string name = o.name.empty() ? "sql block" : "sql \"" + o.name + "\"";
+      if (!o.up.empty())
+        plan.steps.push_back(stepFor(ref, llvm::StringRef(o.up).trim().str(), name + ": up",
+                                     o.range));
+      if (!o.finish.empty())
+        plan.steps.push_back(stepFor(ref, llvm::StringRef(o.finish).trim().str(),
+                                     name + ": finish", o.range));
+    }
+  }
+}
+
+} // namespace
+
+llvm::Expected<std::vector<VersionRef>> parseNodeList(const Project &project,
+                                                      llvm::StringRef spec) {
+  std::vector<VersionRef> out;
+  llvm::SmallVector<llvm::StringRef, 8> items;
+  spec.split(items, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef item : items) {
+    item = item.trim();
+    auto [name, version] = item.split('@');
+    if (name.empty() || version.empty())
+      return failure(fmt::format("expected SUBSYSTEM@VERSION, such as core@1.0.0, not \"{}\"",
+                                 item.str()));
+    auto s = project.findSubsystem(name);
+    if (!s)
+      return failure(fmt::format("unknown subsystem \"{}\"", name.str()));
+    auto v = project.subsystems[*s].findVersion(version);
+    if (!v)
+      return failure(fmt::format("subsystem \"{}\" has no version \"{}\"", name.str(),
+                                 version.str()));
+    VersionRef ref{*s, *v};
+    if (llvm::any_of(out, [&](VersionRef r) { return r.subsystem == ref.subsystem; }))
+      return failure(fmt::format("subsystem \"{}\" is named twice", name.str()));
+    out.push_back(ref);
+  }
+  return out;
+}
+
+StartingPoint startingPointFrom(const VersionGraph &graph, llvm::ArrayRef<VersionRef> nodes) {
+  StartingPoint start;
+  for (VersionRef node : graph.closure(nodes))
+    start.executed.push_back({node, true});
+  return start;
+}
+
+llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
+                              const PlanRequest &request, const Locator &locate) {
+  Plan plan;
+  plan.phase = request.phase;
+  std::vector<VersionRef> targets = request.targets;
+  for (unsigned s = 0; s < project.subsystems.size(); ++s)
+    if (llvm::none_of(targets, [&](VersionRef r) { return r.subsystem == s; }))
+      targets.push_back({s, project.subsystems[s].latest()});
+  llvm::sort(targets, [&](VersionRef a, VersionRef b) {
+    return graph.position(a) < graph.position(b);
+  });
+  for (VersionRef t : targets)
+    plan.to.push_back(nodeId(project, t));
+  std::vector<VersionRef> needed = graph.closure(targets);
+  std::set<VersionRef> neededSet(needed.begin(), needed.end());
+
+  if (request.phase == Phase::Bootstrap) {
+    if (!request.start.executed.empty())
+      return failure("the database is already bootstrapped; run 'strata apply up' instead");
+    plan.applies = {};
+    for (VersionRef n : needed)
+      plan.applies.push_back(nodeId(project, n));
+    bootstrapSteps(project, graph, targets, locate, plan);
+    return plan;
+  }
+
+  std::set<VersionRef> executed;
+  for (const StartingPoint::Entry &e : request.start.executed)
+    executed.insert(e.node);
+  for (VersionRef e : executed)
+    plan.from.push_back(nodeId(project, e));
+  llvm::sort(plan.from, [](const NodeId &a, const NodeId &b) {
+    return std::tie(a.subsystem, a.version) < std::tie(b.subsystem, b.version);
+  });
+
+  // Baselines: a subsystem with executed versions must have reached its baseline.
+  for (unsigned s = 0; s < project.subsystems.size(); ++s) {
+    const Subsystem &sub = project.subsystems[s];
+    if (!sub.baseline)
+      continue;
+    bool any = llvm::any_of(executed, [&](VersionRef r) { return r.subsystem == s; });
+    if (any && !executed.count({s, *sub.baseline})) {
+      std::string newest;
+      for (VersionRef r : executed)
+        if (r.subsystem == s)
+          newest = project.at(r).text;
+      return failure(fmt::format("the database has {}@{}, older than the baseline {}@{}: upgrade "
+                                 "to {} first",
+                                 sub.name, newest, sub.name, sub.versions[*sub.baseline].text,
+                                 sub.versions[*sub.baseline].text));
+    }
+  }
+  // Divergence: executed nodes the targets do not contain.
+  std::vector<std::string> divergent;
+  for (VersionRef e : executed)
+    if (!neededSet.count(e))
+      divergent.push_back(project.describe(e));
+  if (!divergent.empty()) {
+    std::vector<std::string> targetNames;
+    for (VersionRef t : targets)
+      targetNames.push_back(project.describe(t));
+    return failure(fmt::format("the database has {}, which the target {} does not contain: it "
+                               "is on another branch; target a version that merges it",
+                               fmt::join(divergent, ", "), fmt::join(targetNames, ", ")));
+  }
+
+  std::vector<VersionRef> finished, pending, fresh;
+  for (VersionRef n : needed) {
+    auto it = llvm::find_if(request.start.executed,
+                            [&](const StartingPoint::Entry &e) { return e.node == n; });
+    if (it == request.start.executed.end())
+      fresh.push_back(n);
+    else if (it->finished)
+      finished.push_back(n);
+    else
+      pending.push_back(n);
+  }
+  Rewriter rewriter(project, locate, replay(project, finished));
+  std::vector<VersionRef> rewritten = pending;
+  rewritten.insert(rewritten.end(), fresh.begin(), fresh.end());
+  for (VersionRef n : rewritten) {
+    rewriter.beginNode(n);
+    rewriter.node(n);
+  }
+  plan.findings = std::move(rewriter.findings);
+  if (request.phase == Phase::Up) {
+    for (VersionRef n : fresh)
+      plan.applies.push_back(nodeId(project, n));
+    // Steps of pending nodes already ran.
+    for (Step &s : rewriter.up)
+      if (llvm::any_of(fresh, [&](VersionRef n) {
+            return project.subsystems[n.subsystem].name == s.subsystem &&
+                   project.at(n).text == s.version;
+          }))
+        plan.steps.push_back(std::move(s));
+    return plan;
+  }
+  for (VersionRef n : rewritten)
+    plan.applies.push_back(nodeId(project, n));
+  plan.steps = std::move(rewriter.finish);
+  return plan;
+}
+
+} // namespace strata::planner

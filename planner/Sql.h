@@ -1,0 +1,38 @@
+// SQL text, produced in exactly one place: identifier and literal quoting, and one
+// function per kind of statement the planner emits. Nothing else in strata builds SQL
+// from names, so a hostile name can never become SQL.
+#pragma once
+
+#include "compiler/Schema.h"
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/StringRef.h>
+
+#include <string>
+#include <vector>
+
+namespace strata::planner::sql {
+
+/// "name" with inner quotes doubled; always quoted, so reserved words and any case or
+/// character are safe.
+std::string ident(llvm::StringRef name);
+/// 'text' with inner quotes doubled (standard_conforming_strings is on since PG 9.1).
+std::string literal(llvm::StringRef text);
+/// "a", "b"
+std::string identList(llvm::ArrayRef<std::string> names);
+
+std::string columnType(const compiler::Column &column);
+/// `"name" type [GENERATED ...] [NOT NULL] [DEFAULT (...)]`
+std::string columnDefinition(const compiler::Column &column, bool withNotNull = true,
+                             bool withDefault = true);
+/// `CONSTRAINT "name" PRIMARY KEY ("a")`, `... CHECK (...)`, `... FOREIGN KEY ...`
+std::string constraintDefinition(const compiler::Constraint &constraint);
+/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] "name" ON "t" USING m (...)`
+std::string createIndex(llvm::StringRef table, const compiler::Index &index, bool concurrently);
+/// `CREATE TABLE "t" (...)` with columns and the given constraints inline.
+std::string createTable(const compiler::Table &table,
+                        llvm::ArrayRef<const compiler::Constraint *> constraints);
+std::string createEnum(const compiler::EnumType &type);
+std::string refAction(compiler::RefAction action);
+
+} // namespace strata::planner::sql
