@@ -11,7 +11,10 @@ find_package(antlr4-runtime 4.9 REQUIRED CONFIG)
 file(READ ${ANTLR4_INCLUDE_DIR}/antlr4-runtime.h _strata_antlr_umbrella)
 string(REPLACE "#include \"misc/InterpreterDataReader.h\"" "" _strata_antlr_umbrella
                "${_strata_antlr_umbrella}")
-file(WRITE ${CMAKE_BINARY_DIR}/antlr_shim/antlr4-runtime.h "${_strata_antlr_umbrella}")
+# Written only when it changes, so that a re-configure does not rebuild the parser.
+file(WRITE ${CMAKE_BINARY_DIR}/antlr_shim/antlr4-runtime.h.new "${_strata_antlr_umbrella}")
+configure_file(${CMAKE_BINARY_DIR}/antlr_shim/antlr4-runtime.h.new
+               ${CMAKE_BINARY_DIR}/antlr_shim/antlr4-runtime.h COPYONLY)
 add_library(strata_antlr INTERFACE)
 target_include_directories(strata_antlr SYSTEM INTERFACE ${CMAKE_BINARY_DIR}/antlr_shim
                                                          ${ANTLR4_INCLUDE_DIR})
