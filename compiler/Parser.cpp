@@ -149,6 +149,7 @@ const char *describeRule(size_t rule) {
 bool isReservedKeyword(size_t type) {
   switch (type) {
   case StrataLexer::NOT:
+  case StrataLexer::DEFAULT:
   case StrataLexer::NULL_KW:
   case StrataLexer::PRIMARY:
   case StrataLexer::UNIQUE:
@@ -218,6 +219,45 @@ Token *reservedWordAsColumnName(antlr4::BufferedTokenStream &stream, Token *offe
   return nullptr;
 }
 
+bool isLiteral(size_t type) {
+  switch (type) {
+  case StrataLexer::INT:
+  case StrataLexer::DECIMAL:
+  case StrataLexer::SQ_STRING:
+  case StrataLexer::TRUE_KW:
+  case StrataLexer::FALSE_KW:
+  case StrataLexer::NULL_KW:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// `default 1 + 2`, `default true and false`: an expression written without parentheses
+/// ends after its first literal, and the rest fails to parse as the next column. Returns
+/// that literal when \p token follows it on its line.
+Token *bareLiteralBefore(antlr4::BufferedTokenStream &stream, Token *token) {
+  Token *literal = previousToken(stream, token);
+  if (!literal || literal->getLine() != token->getLine() || !isLiteral(literal->getType()))
+    return nullptr;
+  Token *before = previousToken(stream, literal);
+  if (before && before->getType() == StrataLexer::OP) // a signed number
+    before = previousToken(stream, before);
+  if (!before)
+    return nullptr;
+  switch (before->getType()) {
+  case StrataLexer::DEFAULT:
+  case StrataLexer::FILL:
+  case StrataLexer::CHECK:
+  case StrataLexer::USING:
+  case StrataLexer::WHERE:
+  case StrataLexer::EQ:
+    return literal;
+  default:
+    return nullptr;
+  }
+}
+
 class SourceText {
 public:
   SourceText(llvm::StringRef buffer) : buffer(buffer), map(buffer) {}
@@ -264,6 +304,20 @@ public:
     bool unclosed = open && offending && offending->getType() != StrataLexer::RPAREN;
     if (unclosed)
       message = "expected ')', found " + describeToken(offending, parser->getVocabulary());
+    auto *stream = parser ? dynamic_cast<antlr4::BufferedTokenStream *>(parser->getTokenStream())
+                          : nullptr;
+    // A column option taken for the name of a new column (`fill now()` read as a column
+    // "fill" of type "now"): say what the option needed, at what was found instead.
+    Token *option = stream ? misreadColumnOption(*stream, parser->getContext(), offending) : nullptr;
+    Token *afterOption = option ? nextToken(*stream, option) : nullptr;
+    if (afterOption) {
+      offending = afterOption;
+      message = std::string("expected ") +
+                (option->getType() == StrataLexer::WAS
+                     ? "a quoted column name"
+                     : "an SQL expression in parentheses, or a literal") +
+                ", found " + describeToken(offending, parser->getVocabulary());
+    }
     // A missing token belongs after the previous one; an unexpected one is shown itself.
     bool missing = unclosed || listedTokens || (offending && offending->getType() == Token::EOF);
     SourceRange where = offending ? place(parser, offending, missing) : SourceRange();
@@ -279,21 +333,51 @@ public:
     auto builder = diags.report(DiagID::ErrSyntax, where, message);
     if (unclosed)
       builder.note(DiagID::NoteToMatchThis, source.range(open->getStart()), "(");
-    Token *keyword = nullptr;
-    if (offending && isReservedKeyword(offending->getType()) && parser &&
-        parser->getExpectedTokens().contains(size_t(StrataLexer::IDENT)))
-      keyword = offending;
-    auto *stream = parser ? dynamic_cast<antlr4::BufferedTokenStream *>(parser->getTokenStream())
-                          : nullptr;
-    if (!keyword && offending && stream)
-      keyword = reservedWordAsColumnName(*stream, offending);
-    if (keyword)
-      builder.note(DiagID::NoteQuoteKeyword, source.range(keyword), keyword->getText());
+    Token *literal = nullptr;
+    if (offending && stream && !unclosed) {
+      literal = bareLiteralBefore(*stream, offending);
+      if (auto *column = enclosingColumnDef(parser->getContext()); column && !literal)
+        literal = bareLiteralBefore(*stream, column->getStart());
+    }
+    if (literal) {
+      builder.note(DiagID::NoteParenthesize, source.range(literal));
+    } else {
+      Token *keyword = nullptr;
+      if (offending && isReservedKeyword(offending->getType()) && parser &&
+          parser->getExpectedTokens().contains(size_t(StrataLexer::IDENT)))
+        keyword = offending;
+      if (!keyword && offending && stream)
+        keyword = reservedWordAsColumnName(*stream, offending);
+      if (keyword)
+        builder.note(DiagID::NoteQuoteKeyword, source.range(keyword), keyword->getText());
+    }
     if (diags.limitReached())
       throw StopParsing();
   }
 
 private:
+  static StrataParser::ColumnDefContext *enclosingColumnDef(antlr4::ParserRuleContext *ctx) {
+    for (; ctx; ctx = dynamic_cast<antlr4::ParserRuleContext *>(ctx->parent))
+      if (auto *column = dynamic_cast<StrataParser::ColumnDefContext *>(ctx))
+        return column;
+    return nullptr;
+  }
+
+  /// The `fill` or `was` in the middle of a line that the parser could not take as a
+  /// column option: \p offending itself, or the name of the column definition the error
+  /// is in.
+  static Token *misreadColumnOption(antlr4::BufferedTokenStream &stream,
+                                    antlr4::ParserRuleContext *ctx, Token *offending) {
+    StrataParser::ColumnDefContext *column = enclosingColumnDef(ctx);
+    Token *name = column ? column->getStart() : offending;
+    if (!name || (name->getType() != StrataLexer::FILL && name->getType() != StrataLexer::WAS))
+      return nullptr;
+    Token *before = previousToken(stream, name);
+    if (!before || before->getLine() != name->getLine())
+      return nullptr;
+    return name;
+  }
+
   /// The parenthesised expression being parsed, if the error is inside one.
   static StrataParser::ExprArgsContext *enclosingParens(antlr4::ParserRuleContext *ctx) {
     for (; ctx; ctx = dynamic_cast<antlr4::ParserRuleContext *>(ctx->parent))
@@ -415,6 +499,18 @@ public:
       return;
     reportUnwantedToken(parser);
     consumeUntil(parser, parser->getExpectedTokens().Or(getErrorRecoverySet(parser)));
+  }
+
+  /// A '}' or the end of the file can never be inside parentheses: each enclosing ')' is
+  /// missing, and is inserted rather than making the braces that follow part of an error.
+  Token *recoverInline(antlr4::Parser *parser) override {
+    size_t la = parser->getInputStream()->LA(1);
+    if ((la == StrataLexer::RBRACE || la == Token::EOF) &&
+        parser->getExpectedTokens().contains(size_t(StrataLexer::RPAREN))) {
+      reportMissingToken(parser); // once: later calls are in error recovery mode
+      return getMissingSymbol(parser);
+    }
+    return DefaultErrorStrategy::recoverInline(parser);
   }
 
 protected:

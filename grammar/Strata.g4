@@ -158,7 +158,7 @@ exprToken : exprArgs | ~(LPAREN | RPAREN | LBRACE | RBRACE) ;
 ident : IDENT | STRING | softKeyword ;
 softKeyword
   : SUBSYSTEM | BASELINE | REQUIRES | VERSION | AFTER | BEFORE | TABLE | ALTER | ADD | DROP
-  | RENAME | TO | COLUMN | TYPE | SET | DATA | DEFAULT | FILL | WAS | ENUM | VALUE | BACKFILL
+  | RENAME | TO | COLUMN | TYPE | SET | DATA | FILL | WAS | ENUM | VALUE | BACKFILL
   | SQL | UP | FINISH | UNSAFE | KEY | ACTION | CASCADE | RESTRICT | NO | BATCH | FIRST | LAST
   | ASC | DESC | NULLS | DOUBLE | PRECISION | CHARACTER | VARYING | BIT | TIMESTAMP | TIME
   | WITH | WITHOUT | ZONE | GENERATED | ALWAYS | BY | IDENTITY | DELETE | UPDATE | USING | AS
@@ -169,8 +169,10 @@ softKeyword
 // ---------------------------------------------------------------------------------------
 
 // Reserved: these start table elements or column options, so a column may not be named
-// after them without quotes (as in SQL).
+// after them without quotes (as in SQL). `default` is reserved in SQL too; as a name it
+// would make `default now()` (parentheses forgotten) a column "default" of type "now".
 NOT        : 'not' ;
+DEFAULT    : 'default' ;
 NULL_KW       : 'null' ;
 PRIMARY    : 'primary' ;
 UNIQUE     : 'unique' ;
@@ -201,7 +203,6 @@ COLUMN    : 'column' ;
 TYPE      : 'type' ;
 SET       : 'set' ;
 DATA      : 'data' ;
-DEFAULT   : 'default' ;
 FILL      : 'fill' ;
 WAS       : 'was' ;
 ENUM      : 'enum' ;
