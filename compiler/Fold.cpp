@@ -7,6 +7,7 @@
 #include "compiler/Types.h"
 
 #include <llvm/ADT/STLExtras.h>
+#include <llvm/ADT/SmallPtrSet.h>
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/Casting.h>
 #include <llvm/Support/SHA256.h>
@@ -653,6 +654,7 @@ private:
     }
     std::vector<Op> diffOps = diffTable(previous, declared, hints);
     // fill expressions written on restated columns go with the op that needs them.
+    llvm::SmallPtrSet<const ColumnDef *, 4> filled;
     for (Op &op : diffOps) {
       op.range = stmt.range;
       const ColumnDef *def = nullptr;
@@ -662,9 +664,30 @@ private:
       if (def) {
         op.range = def->range;
         if (def->fill && (op.kind == OpKind::AddColumn || op.kind == OpKind::SetNotNull ||
-                          op.kind == OpKind::AlterColumnType))
+                          op.kind == OpKind::AlterColumnType)) {
           op.fill = exprText(def->fill);
+          filled.insert(def);
+        }
       }
+    }
+    // A fill that no op takes would be ignored without a word. One that is taken reads the
+    // row as declared here.
+    for (const ColumnDef *def : stmt.columns) {
+      if (!def->fill)
+        continue;
+      if (!filled.contains(def)) {
+        diags.report(DiagID::ErrFillMisplaced, def->fill->range,
+                     fmt::format("has no effect: column \"{}\" is not added, made not null or "
+                                 "retyped here",
+                                 def->name.text.str()));
+        ok = false;
+        continue;
+      }
+      ok &= checkExpr(def->fill, &declared);
+    }
+    if (!ok) {
+      state.putTable(std::move(declared));
+      return;
     }
     bool dropsColumn = llvm::any_of(diffOps, [](const Op &o) { return o.kind == OpKind::DropColumn; });
     bool addsColumn = llvm::any_of(diffOps, [](const Op &o) { return o.kind == OpKind::AddColumn; });
