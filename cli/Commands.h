@@ -41,6 +41,29 @@ struct ShowOptions {
 /// (which compiles back to the same state), or with --ops its Ops and checksum.
 int runShow(const ShowOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
 
+struct PlanOptions {
+  std::vector<std::string> paths;
+  std::string phase; ///< up, finish, bootstrap
+  std::string from;  ///< "core@1.0.0,acl@1.0.0": executed (and finished) nodes
+  std::string to;    ///< targets; empty: every subsystem's latest
+  std::string format; ///< text, sql, json, markdown; empty: text, or json with -o
+  std::string output; ///< -o FILE
+  bool color = false;
+};
+
+/// `strata plan up|finish|bootstrap`: the dry run. Exit 1 when the plan has compatibility
+/// errors (it is still printed, so the reviewer sees where).
+int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
+
+struct GraphOptions {
+  std::vector<std::string> paths;
+  std::string from;
+  bool color = false;
+};
+
+/// `strata graph`: the version DAG as Graphviz DOT.
+int runGraph(const GraphOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
+
 /// Should output to this stream be coloured? A terminal, and NO_COLOR unset.
 bool wantColor(int fd);
 

@@ -36,6 +36,29 @@ int main(int argc, char **argv) {
   showCmd->add_option("--source,-s", showSource, "Directory with the .strata files (default: .)");
   showCmd->add_flag("--ops", show.ops, "Print the version's Ops and checksum instead");
 
+  PlanOptions plan;
+  std::string planSource;
+  CLI::App *planCmd = app.add_subcommand(
+      "plan", "Dry run: exactly what 'apply' would execute, from --from (or a database) to --to");
+  planCmd->add_option("phase", plan.phase, "up, finish or bootstrap")
+      ->required()
+      ->check(CLI::IsMember({"up", "finish", "bootstrap"}));
+  planCmd->add_option("--source,-s", planSource, "Directory with the .strata files (default: .)");
+  planCmd->add_option("--from", plan.from,
+                      "Executed versions, such as core@1.0.0,acl@1.0.0 (default: none)");
+  planCmd->add_option("--to", plan.to, "Target versions (default: every subsystem's latest)");
+  planCmd->add_option("--format", plan.format, "text, sql, json or markdown")
+      ->check(CLI::IsMember({"text", "sql", "json", "markdown"}));
+  planCmd->add_option("-o,--output", plan.output, "Write the plan to FILE (JSON unless --format)");
+
+  GraphOptions graphOpts;
+  std::string graphSource;
+  std::string graphFormat = "dot";
+  CLI::App *graphCmd = app.add_subcommand("graph", "Print the version DAG as Graphviz DOT");
+  graphCmd->add_option("--source,-s", graphSource, "Directory with the .strata files (default: .)");
+  graphCmd->add_option("--from", graphOpts.from, "Executed versions, to mark nodes");
+  graphCmd->add_option("--format", graphFormat, "dot")->check(CLI::IsMember({"dot"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -55,6 +78,17 @@ int main(int argc, char **argv) {
     check.format = checkFormat == "json" ? OutputFormat::Json : OutputFormat::Text;
     check.color = wantColor(STDERR_FILENO);
     return runCheck(check, llvm::outs(), llvm::errs());
+  }
+  if (planCmd->parsed()) {
+    if (!planSource.empty())
+      plan.paths.push_back(planSource);
+    plan.color = wantColor(STDOUT_FILENO);
+    return runPlan(plan, llvm::outs(), llvm::errs());
+  }
+  if (graphCmd->parsed()) {
+    if (!graphSource.empty())
+      graphOpts.paths.push_back(graphSource);
+    return runGraph(graphOpts, llvm::outs(), llvm::errs());
   }
   if (showCmd->parsed()) {
     if (!showSource.empty())

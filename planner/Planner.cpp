@@ -83,13 +83,15 @@ bool isWidening(const DataType &from, const DataType &to) {
   return false;
 }
 
-/// A name for a helper object (trigger, function, shadow column, check) that fits
-/// PostgreSQL's 63 bytes and stays unique: readable parts, then a short hash of all of them.
+/// A name for a helper object (trigger function, check, shadow column): PostgreSQL's own
+/// makeObjectName("table", "column", kind) when it fits, else shortened with a hash of the
+/// full name so that it stays unique within 63 bytes.
 std::string helperName(llvm::StringRef kind, llvm::StringRef table, llvm::StringRef column) {
-  std::string all = (kind + "\x1f" + table + "\x1f" + column).str();
-  std::string hash = llvm::utohexstr(llvm::xxHash64(all) & 0xffffffffu, /*LowerCase=*/true);
-  std::string readable = makeObjectName(table, column, kind);
-  return makeObjectName(readable.substr(0, 63 - 9), "", "").substr(0, 63 - 9) + "_" + hash;
+  std::string full = (table + "_" + column + "_" + kind).str();
+  if (full.size() <= 63)
+    return full;
+  std::string hash = llvm::utohexstr(llvm::xxHash64(full) & 0xffffffffu, /*LowerCase=*/true);
+  return makeObjectName(table, column, (kind + "_" + hash).str());
 }
 
 class Rewriter {
@@ -259,7 +261,7 @@ private:
   /// NOT NULL without a long lock: CHECK NOT VALID now, VALIDATE after the backfill (both in
   /// up), SET NOT NULL (instant thanks to the valid check) and drop the check in finish.
   void notNullSteps(const Op &op, const std::string &tableName, const std::string &column) {
-    std::string check = helperName("nn", tableName, column);
+    std::string check = helperName("strata_nn", tableName, column);
     addUp(ddl(op,
               fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
                           sql::ident(tableName), sql::ident(check), sql::ident(column)),
@@ -493,7 +495,7 @@ private:
                 "the default now applies to new rows", LockMode::AccessExclusive, {op.table}));
     std::string value = !op.fill.empty() ? op.fill : c.defaultExpr;
     if (!op.fill.empty())
-      triggerSteps(op, op.table, helperName("fill", op.table, c.name),
+      triggerSteps(op, op.table, helperName("strata_fill", op.table, c.name),
                    fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := ({v});\n  END IF;\n",
                                fmt::arg("c", sql::ident(c.name)), fmt::arg("v", value)),
                    fmt::format("fill \"{}\" on rows that old nodes write", c.name));
@@ -579,7 +581,7 @@ private:
         "    NEW.{n} := NEW.{o};\n"
         "  END IF;\n",
         fmt::arg("n", newC), fmt::arg("o", oldC));
-    triggerSteps(op, op.table, helperName("sync", op.table, to.name), body,
+    triggerSteps(op, op.table, helperName("strata_sync", op.table, to.name), body,
                  what + ": keep both columns in sync while old and new nodes run");
     if (from.notNull)
       notNullSteps(op, op.table, to.name);
@@ -642,7 +644,7 @@ private:
     // Widening: a shadow column of the new type, filled from the old one (by `using`, or a
     // cast) on every write and by a batched backfill, swapped in during finish.
     Column shadow = op.column;
-    shadow.name = helperName("new", op.table, op.name);
+    shadow.name = helperName("strata_new", op.table, op.name);
     shadow.notNull = false;
     shadow.defaultExpr.clear();
     std::string conv = op.usingExpr.empty()
@@ -660,7 +662,7 @@ private:
         "    NEW.{n} := (SELECT ({conv}) FROM (SELECT (NEW).*) AS strata_row);\n"
         "  END IF;\n",
         fmt::arg("n", newC), fmt::arg("o", col), fmt::arg("conv", conv));
-    triggerSteps(op, op.table, helperName("sync", op.table, shadow.name), body,
+    triggerSteps(op, op.table, helperName("strata_sync", op.table, op.name), body,
                  what + ": keep the shadow column in sync while old nodes write");
     backfillStep(op, op.table, fmt::format("{} = ({})", newC, conv),
                  fmt::format("{} IS NULL AND {} IS NOT NULL", newC, col), 0,
@@ -699,7 +701,7 @@ private:
                                "'fill (...)' to say what to store instead",
                                op.table, op.name));
     } else {
-      triggerSteps(op, op.table, helperName("fill", op.table, op.name),
+      triggerSteps(op, op.table, helperName("strata_fill", op.table, op.name),
                    fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := ({v});\n  END IF;\n",
                                fmt::arg("c", sql::ident(op.name)), fmt::arg("v", op.fill)),
                    fmt::format("fill \"{}\" on rows that old nodes write", op.name));

@@ -1,0 +1,151 @@
+#include "cli/Commands.h"
+
+#include "compiler/Compilation.h"
+#include "planner/PlanFormat.h"
+#include "planner/Planner.h"
+
+#include <llvm/Support/FileSystem.h>
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace strata::cli {
+
+namespace {
+/// Compiles the sources named by \p paths and prints diagnostics; null on errors.
+const compiler::Project *compileSources(compiler::Compilation &compilation,
+                                        const std::vector<std::string> &paths, bool color,
+                                        llvm::raw_ostream &err) {
+  std::vector<std::string> all = paths;
+  if (all.empty())
+    all.push_back(".");
+  for (const std::string &path : all)
+    if (llvm::Error e = compilation.addPath(path)) {
+      err << "strata: error: " << llvm::toString(std::move(e)) << "\n";
+      return nullptr;
+    }
+  if (compilation.bufferCount() == 0) {
+    err << "strata: error: no .strata files found\n";
+    return nullptr;
+  }
+  const compiler::Project *project = compilation.run();
+  if (!project || compilation.diagnostics().warningCount())
+    compilation.diagnostics().render(err, color);
+  return project;
+}
+
+planner::Locator locatorFor(compiler::Compilation &compilation) {
+  return [&compilation](compiler::SourceRange range) {
+    return compilation.diagnostics().describe(range.Start);
+  };
+}
+} // namespace
+
+int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  std::optional<planner::Phase> phase = planner::parsePhase(options.phase);
+  if (!phase) {
+    err << "strata: error: expected 'up', 'finish' or 'bootstrap', not \"" << options.phase
+        << "\"\n";
+    return ExitUsage;
+  }
+  compiler::Compilation compilation;
+  const compiler::Project *project = compileSources(compilation, options.paths, options.color, err);
+  if (!project)
+    return ExitFailure;
+  planner::VersionGraph graph(*project);
+  planner::PlanRequest request;
+  request.phase = *phase;
+  if (!options.to.empty()) {
+    auto targets = planner::parseNodeList(*project, options.to);
+    if (!targets) {
+      err << "strata: error: --to: " << llvm::toString(targets.takeError()) << "\n";
+      return ExitUsage;
+    }
+    request.targets = std::move(*targets);
+  }
+  if (!options.from.empty()) {
+    auto from = planner::parseNodeList(*project, options.from);
+    if (!from) {
+      err << "strata: error: --from: " << llvm::toString(from.takeError()) << "\n";
+      return ExitUsage;
+    }
+    request.start = planner::startingPointFrom(graph, *from);
+  }
+  llvm::Expected<planner::Plan> plan =
+      planner::makePlan(*project, graph, request, locatorFor(compilation));
+  if (!plan) {
+    err << "strata: error: " << llvm::toString(plan.takeError()) << "\n";
+    return ExitFailure;
+  }
+  std::string format = options.format;
+  if (format.empty())
+    format = options.output.empty() ? "text" : "json";
+  std::string rendered;
+  if (format == "text")
+    rendered = planner::renderText(*plan, {options.color && options.output.empty()});
+  else if (format == "sql")
+    rendered = planner::renderSql(*plan);
+  else if (format == "json")
+    rendered = planner::renderJson(*plan);
+  else if (format == "markdown")
+    rendered = planner::renderMarkdown(*plan);
+  else {
+    err << "strata: error: unknown format \"" << format << "\"\n";
+    return ExitUsage;
+  }
+  if (options.output.empty()) {
+    out << rendered;
+    if (!rendered.empty() && rendered.back() != '\n')
+      out << "\n";
+  } else {
+    std::error_code ec;
+    llvm::raw_fd_ostream file(options.output, ec);
+    if (ec) {
+      err << "strata: error: " << options.output << ": " << ec.message() << "\n";
+      return ExitFailure;
+    }
+    file << rendered;
+    if (!rendered.empty() && rendered.back() != '\n')
+      file << "\n";
+  }
+  if (plan->hasErrors()) {
+    // The plan is printed so that the reviewer sees where; the exit says it cannot run.
+    unsigned errors = 0;
+    for (const planner::Finding &f : plan->findings)
+      errors += f.error;
+    err << fmt::format("strata: error: the plan has {} compatibility error{}; see the findings\n",
+                       errors, errors == 1 ? "" : "s");
+    return ExitFailure;
+  }
+  return ExitOk;
+}
+
+int runGraph(const GraphOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  compiler::Compilation compilation;
+  const compiler::Project *project = compileSources(compilation, options.paths, options.color, err);
+  if (!project)
+    return ExitFailure;
+  planner::VersionGraph graph(*project);
+  std::set<compiler::VersionRef> executed;
+  bool known = false;
+  if (!options.from.empty()) {
+    auto from = planner::parseNodeList(*project, options.from);
+    if (!from) {
+      err << "strata: error: --from: " << llvm::toString(from.takeError()) << "\n";
+      return ExitUsage;
+    }
+    for (compiler::VersionRef r : graph.closure(*from))
+      executed.insert(r);
+    known = true;
+  }
+  out << graph.dot([&](compiler::VersionRef ref) {
+    if (!known)
+      return planner::VersionGraph::NodeStatus::None;
+    return executed.count(ref) ? planner::VersionGraph::NodeStatus::Executed
+                               : planner::VersionGraph::NodeStatus::New;
+  });
+  return ExitOk;
+}
+
+} // namespace strata::cli
