@@ -231,11 +231,7 @@ private:
            fmt::format("table \"{}\" has no primary key: its backfill runs as one UPDATE",
                        tableName));
     } else {
-      std::string keyList = sql::identList(key);
-      s.sql = fmt::format("UPDATE {t} SET {set} WHERE ({k}) IN (SELECT {k} FROM {t} WHERE {w} "
-                          "ORDER BY {k} LIMIT $1)",
-                          fmt::arg("t", sql::ident(tableName)), fmt::arg("set", set),
-                          fmt::arg("k", keyList), fmt::arg("w", where));
+      s.sql = sql::backfillBatch(tableName, key, set, where);
     }
     addUp(std::move(s));
   }

@@ -147,4 +147,33 @@ std::string createEnum(const EnumType &type) {
   return out + ")";
 }
 
+std::string backfillBatch(llvm::StringRef table, llvm::ArrayRef<std::string> key,
+                          llvm::StringRef set, llvm::StringRef where) {
+  std::string keys = identList(key);
+  std::string cursor, aliased, join, last, desc;
+  for (size_t i = 0; i < key.size(); ++i) {
+    std::string alias = ident("strata_k" + std::to_string(i + 1));
+    cursor += fmt::format("{}${}", i ? ", " : "", i + 2);
+    aliased += fmt::format("{}{} AS {}", i ? ", " : "", ident(key[i]), alias);
+    join += fmt::format("{}{}.{} = batch.{}", i ? " AND " : "", ident(table), ident(key[i]), alias);
+    last += fmt::format(", batch.{}::text", alias);
+    desc += fmt::format("{}batch.{} DESC", i ? ", " : "", alias);
+  }
+  // The batch's key columns are aliased so that the SET list, which names the table's
+  // columns unqualified, never meets an ambiguous name.
+  return fmt::format("WITH batch AS (\n"
+                     "  SELECT {aliased} FROM {t}\n"
+                     "  WHERE ($1::boolean OR ({keys}) > ({cursor})) AND ({where})\n"
+                     "  ORDER BY {keys} LIMIT ${limit}\n"
+                     "  FOR UPDATE),\n"
+                     "done AS (\n"
+                     "  UPDATE {t} SET {set} FROM batch WHERE {join}\n"
+                     "  RETURNING 1)\n"
+                     "SELECT (SELECT count(*) FROM done){last} FROM batch ORDER BY {desc} LIMIT 1",
+                     fmt::arg("aliased", aliased), fmt::arg("t", ident(table)),
+                     fmt::arg("keys", keys), fmt::arg("cursor", cursor), fmt::arg("where", where),
+                     fmt::arg("limit", key.size() + 2), fmt::arg("set", set),
+                     fmt::arg("join", join), fmt::arg("last", last), fmt::arg("desc", desc));
+}
+
 } // namespace strata::planner::sql

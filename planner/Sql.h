@@ -33,6 +33,14 @@ std::string createIndex(llvm::StringRef table, const compiler::Index &index, boo
 std::string createTable(const compiler::Table &table,
                         llvm::ArrayRef<const compiler::Constraint *> constraints);
 std::string createEnum(const compiler::EnumType &type);
+
+/// One batch of a backfill, run verbatim by the runtime in its own transaction with
+/// parameters: $1 boolean, true for the first batch; $2.. the cursor (the last key done,
+/// one parameter per key column); the last one the batch size. Returns no row when
+/// nothing was left, else one row: the number of rows updated, then the new cursor's
+/// values as text.
+std::string backfillBatch(llvm::StringRef table, llvm::ArrayRef<std::string> key,
+                          llvm::StringRef set, llvm::StringRef where);
 std::string refAction(compiler::RefAction action);
 
 } // namespace strata::planner::sql
