@@ -169,13 +169,9 @@ private:
   bool constraintTaken(llvm::StringRef name, const Table *extra) const {
     if (relationTaken(name, extra))
       return true;
-    auto inTable = [&](const Table &t) { return t.findConstraint(name) != nullptr; };
-    if (extra && inTable(*extra))
+    if (extra && extra->findConstraint(name))
       return true;
-    for (const auto &[_, t] : state.tables())
-      if (inTable(*t))
-        return true;
-    return false;
+    return state.findConstraintOwner(name) != nullptr;
   }
 
   std::optional<DataType> lowerType(const TypeRef &ref, ColumnGeneration *generation) {

@@ -83,23 +83,69 @@ const EnumType *Schema::findEnum(llvm::StringRef name) const {
   return it == enumMap.end() ? nullptr : &it->second;
 }
 
+void Schema::indexNames(const Table &table, bool add) const {
+  auto update = [&](NameIndex &index, const std::string &name) {
+    std::vector<std::string> &owners = index[name];
+    if (add) {
+      owners.push_back(table.name);
+      return;
+    }
+    auto it = std::find(owners.begin(), owners.end(), table.name);
+    if (it != owners.end())
+      owners.erase(it);
+    if (owners.empty())
+      index.erase(name);
+  };
+  for (const Index &i : table.indexes)
+    update(relationNames, i.name);
+  for (const Constraint &c : table.constraints) {
+    update(constraintNames, c.name);
+    if (c.kind == ConstraintKind::PrimaryKey || c.kind == ConstraintKind::Unique)
+      update(relationNames, c.name);
+  }
+}
+
+void Schema::refreshNames() const {
+  for (const std::string &name : staleNames)
+    if (const Table *table = findTable(name))
+      indexNames(*table, /*add=*/true);
+  staleNames.clear();
+}
+
+const Table *Schema::firstOwner(const NameIndex &index, llvm::StringRef name) const {
+  refreshNames();
+  auto it = index.find(name);
+  if (it == index.end() || it->second.empty())
+    return nullptr;
+  return findTable(it->second.front());
+}
+
 Table &Schema::mutableTable(llvm::StringRef name) {
   auto it = tableMap.find(name);
   assert(it != tableMap.end() && "mutableTable of a missing table");
+  if (staleNames.insert(it->first).second)
+    indexNames(*it->second, /*add=*/false);
   if (it->second.use_count() != 1)
     it->second = std::make_shared<const Table>(*it->second);
   return const_cast<Table &>(*it->second);
 }
 
 void Schema::putTable(Table table) {
+  removeTable(table.name);
   std::string key = table.name;
+  indexNames(table, /*add=*/true);
   tableMap[key] = std::make_shared<const Table>(std::move(table));
 }
 
 void Schema::removeTable(llvm::StringRef name) {
   auto it = tableMap.find(name);
-  if (it != tableMap.end())
-    tableMap.erase(it);
+  if (it == tableMap.end())
+    return;
+  if (auto stale = staleNames.find(name); stale != staleNames.end())
+    staleNames.erase(stale);
+  else
+    indexNames(*it->second, /*add=*/false);
+  tableMap.erase(it);
 }
 
 void Schema::putEnum(EnumType type) {
@@ -114,17 +160,13 @@ void Schema::removeEnum(llvm::StringRef name) {
 }
 
 const Table *Schema::findRelationOwner(llvm::StringRef name) const {
-  if (findTable(name))
-    return findTable(name);
-  for (const auto &[_, table] : tableMap) {
-    if (table->findIndex(name))
-      return table.get();
-    for (const Constraint &c : table->constraints)
-      if (c.name == name &&
-          (c.kind == ConstraintKind::PrimaryKey || c.kind == ConstraintKind::Unique))
-        return table.get();
-  }
-  return nullptr;
+  if (const Table *table = findTable(name))
+    return table;
+  return firstOwner(relationNames, name);
+}
+
+const Table *Schema::findConstraintOwner(llvm::StringRef name) const {
+  return firstOwner(constraintNames, name);
 }
 
 bool operator==(const Schema &a, const Schema &b) {

@@ -7,10 +7,12 @@
 
 #include "compiler/AST.h"
 
+#include <llvm/ADT/StringMap.h>
 #include <llvm/ADT/StringRef.h>
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -157,13 +159,28 @@ public:
   /// The table that owns index or constraint \p relation name (they share PostgreSQL's
   /// relation namespace), or null.
   const Table *findRelationOwner(llvm::StringRef name) const;
+  /// The table with a constraint named \p name, or null. PostgreSQL picks constraint
+  /// names that are unique in the schema, not only in their table.
+  const Table *findConstraintOwner(llvm::StringRef name) const;
 
   friend bool operator==(const Schema &a, const Schema &b);
 
 private:
+  using NameIndex = llvm::StringMap<std::vector<std::string>>;
+  void indexNames(const Table &table, bool add) const;
+  void refreshNames() const;
+  const Table *firstOwner(const NameIndex &index, llvm::StringRef name) const;
+
   std::map<std::string, TablePtr, std::less<>> tableMap;
   std::map<std::string, EnumType, std::less<>> enumMap;
   std::vector<SqlObject> sqlObjects;
+  // Index and constraint names -> the tables that hold them, so that a lookup does not
+  // scan every table (folding thousands of tables would be quadratic). mutableTable()
+  // hands out a reference, so it takes that table's names out and marks it stale; the
+  // next lookup puts them back.
+  mutable NameIndex relationNames;   ///< indexes, primary keys, unique constraints
+  mutable NameIndex constraintNames; ///< every constraint
+  mutable std::set<std::string, std::less<>> staleNames;
 };
 
 } // namespace strata::compiler

@@ -274,7 +274,7 @@ OP      : [+\-*/<>=~!@#%^&|`?]+ ;
 
 LINE_COMMENT  : ('//' | '--') ~[\r\n]* -> channel(HIDDEN) ;
 BLOCK_COMMENT : '/*' .*? ('*/' | EOF) -> channel(HIDDEN) ;
-WS            : [ \t\r\n\f]+ -> channel(HIDDEN) ;
+WS            : [ \t\r\n\f]+ -> skip ;
 
 // Anything else is reported by the compiler with its position.
 ERROR_CHAR : . ;
