@@ -1,0 +1,84 @@
+// The diagnostics table (compiler/DiagnosticKinds.def) and the engine's rendering.
+#include "compiler/Compilation.h"
+#include "compiler/Diagnostics.h"
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/ADT/StringSet.h>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace strata::compiler;
+
+namespace {
+
+TEST(DiagnosticKinds, CodesAreUnique) {
+  // A code is what users and tools see; two meanings for one code would break both.
+  llvm::StringSet<> seen;
+  for (const DiagInfo &info : allDiagInfos())
+    EXPECT_TRUE(seen.insert(info.code).second) << "duplicate diagnostic code " << info.code;
+  EXPECT_EQ(seen.size(), allDiagInfos().size());
+}
+
+TEST(DiagnosticKinds, CodePrefixMatchesSeverity) {
+  for (const DiagInfo &info : allDiagInfos()) {
+    llvm::StringRef code = info.code;
+    ASSERT_EQ(code.size(), 4u) << code.str();
+    char expected = info.severity == Severity::Error     ? 'E'
+                    : info.severity == Severity::Warning ? 'W'
+                                                         : 'N';
+    EXPECT_EQ(code[0], expected) << code.str();
+    EXPECT_TRUE(llvm::all_of(code.drop_front(), [](char c) { return llvm::isDigit(c); }))
+        << code.str();
+  }
+}
+
+TEST(DiagnosticKinds, MessagesFollowTheStyle) {
+  // Clang's style (STYLE.md): lower-case, no final period.
+  for (const DiagInfo &info : allDiagInfos()) {
+    llvm::StringRef format = info.format;
+    ASSERT_FALSE(format.empty()) << info.code;
+    EXPECT_FALSE(format.front() >= 'A' && format.front() <= 'Z') << info.code << ": " << info.format;
+    EXPECT_FALSE(format.endswith(".")) << info.code << ": " << info.format;
+  }
+}
+
+TEST(DiagnosticsEngine, JsonHasCodeLineColumnAndNotes) {
+  Compilation c;
+  c.addSource("dup.strata", "subsystem core {\n"
+                            "  version \"1.0.0\" {\n"
+                            "    table t {\n"
+                            "      id uuid primary key\n"
+                            "      id text\n"
+                            "    }\n"
+                            "  }\n"
+                            "}\n");
+  EXPECT_EQ(c.run(), nullptr);
+  nlohmann::json out = nlohmann::json::parse(c.diagnostics().renderJson());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0]["code"], "E202");
+  EXPECT_EQ(out[0]["severity"], "error");
+  EXPECT_EQ(out[0]["file"], "dup.strata");
+  EXPECT_EQ(out[0]["line"], 5);
+  EXPECT_EQ(out[0]["column"], 7);
+  ASSERT_EQ(out[0]["notes"].size(), 1u);
+  EXPECT_EQ(out[0]["notes"][0]["code"], "N002");
+  EXPECT_EQ(out[0]["notes"][0]["line"], 4);
+}
+
+TEST(DiagnosticsEngine, ErrorLimitStopsWithOneFinalError) {
+  std::string text = "subsystem core {\n  version \"1.0.0\" {\n";
+  for (int i = 0; i < 80; ++i)
+    text += "    table t" + std::to_string(i) + " { id texxt }\n";
+  text += "  }\n}\n";
+  Compilation c;
+  c.addSource("many.strata", text);
+  EXPECT_EQ(c.run(), nullptr);
+  llvm::ArrayRef<Diagnostic> diags = c.diagnostics().diagnostics();
+  ASSERT_EQ(diags.size(), 51u); // the limit (50), then "too many errors"
+  EXPECT_EQ(diags.back().id, DiagID::ErrTooManyErrors);
+  EXPECT_TRUE(c.diagnostics().limitReached());
+}
+
+} // namespace
