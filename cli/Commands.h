@@ -7,7 +7,15 @@
 #include <string>
 #include <vector>
 
+namespace strata::runtime {
+struct DatabaseStatus;
+}
+
 namespace strata::cli {
+
+std::string statusText(const runtime::DatabaseStatus &status);
+std::string statusJson(const runtime::DatabaseStatus &status);
+
 
 /// Exit codes shared by every command.
 enum ExitCode : int {
@@ -63,6 +71,45 @@ struct GraphOptions {
 
 /// `strata graph`: the version DAG as Graphviz DOT.
 int runGraph(const GraphOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
+
+/// What every database command takes.
+struct RunOptions {
+  std::vector<std::string> paths;
+  std::string db; ///< conninfo or URI; empty: PG* variables, .pgpass, service file (as psql)
+  std::string to;
+  bool color = false;
+};
+
+struct ApplyOptions {
+  RunOptions run;
+  std::string phase;    ///< bootstrap, up, finish; may be empty with --plan
+  std::string planFile; ///< --plan FILE
+  bool force = false;
+  bool yes = false;
+  double lockWait = 60;         ///< --lock-timeout: seconds to wait for another runner
+  int64_t ddlLockTimeoutMs = 1000; ///< --ddl-lock-timeout: lock_timeout of each step
+  int64_t batchSize = 1000;
+  int64_t batchPauseMs = 0;
+};
+
+/// `strata apply bootstrap|up|finish` and `strata apply --plan FILE`.
+int runApply(const ApplyOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
+
+struct StatusOptions {
+  RunOptions run;
+  bool json = false;
+};
+
+/// `strata status`: exit 0 up to date, 3 needs bootstrap, 4 pending finish, 5 new only.
+int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
+
+struct ResetOptions {
+  RunOptions run;
+  bool yes = false;
+};
+
+/// `strata reset`: drop what strata created, after confirmation.
+int runReset(const ResetOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
 
 /// Should output to this stream be coloured? A terminal, and NO_COLOR unset.
 bool wantColor(int fd);

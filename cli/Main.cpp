@@ -59,6 +59,45 @@ int main(int argc, char **argv) {
   graphCmd->add_option("--from", graphOpts.from, "Executed versions, to mark nodes");
   graphCmd->add_option("--format", graphFormat, "dot")->check(CLI::IsMember({"dot"}));
 
+  auto addRunOptions = [](CLI::App *cmd, RunOptions &run, std::string &source) {
+    cmd->add_option("--source,-s", source, "Directory with the .strata files (default: .)");
+    cmd->add_option("--db", run.db,
+                    "Connection string or postgres:// URI (default: PG* variables, as psql)");
+    cmd->add_option("--to", run.to, "Target versions (default: every subsystem's latest)");
+  };
+  ApplyOptions apply;
+  std::string applySource;
+  CLI::App *applyCmd = app.add_subcommand("apply", "Execute bootstrap, up or finish");
+  applyCmd->add_option("phase", apply.phase, "bootstrap, up or finish")
+      ->check(CLI::IsMember({"bootstrap", "up", "finish"}));
+  addRunOptions(applyCmd, apply.run, applySource);
+  applyCmd->add_option("--plan", apply.planFile, "Run a plan saved by 'strata plan -o'");
+  applyCmd->add_flag("--force,-f", apply.force,
+                     "Re-run versions whose checksum changed; upgrade despite pending finish");
+  applyCmd->add_flag("--yes,-y", apply.yes, "Answer yes to the confirmation of finish");
+  applyCmd->add_option("--lock-timeout", apply.lockWait,
+                       "Seconds to wait for another strata apply to finish (default 60)");
+  applyCmd->add_option("--ddl-lock-timeout", apply.ddlLockTimeoutMs,
+                       "lock_timeout of each step in ms, retried with backoff (default 1000)");
+  applyCmd->add_option("--batch-size", apply.batchSize, "Rows per backfill batch (default 1000)");
+  applyCmd->add_option("--batch-pause", apply.batchPauseMs,
+                       "Pause between backfill batches in ms (default 0)");
+
+  StatusOptions status;
+  std::string statusSource, statusFormat = "text";
+  CLI::App *statusCmd =
+      app.add_subcommand("status", "Executed, pending finish and new versions per subsystem");
+  addRunOptions(statusCmd, status.run, statusSource);
+  statusCmd->add_option("--format", statusFormat, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+
+  ResetOptions reset;
+  std::string resetSource;
+  CLI::App *resetCmd =
+      app.add_subcommand("reset", "Drop everything strata created, after confirmation");
+  addRunOptions(resetCmd, reset.run, resetSource);
+  resetCmd->add_flag("--yes,-y", reset.yes, "Do not ask for confirmation");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -78,6 +117,27 @@ int main(int argc, char **argv) {
     check.format = checkFormat == "json" ? OutputFormat::Json : OutputFormat::Text;
     check.color = wantColor(STDERR_FILENO);
     return runCheck(check, llvm::outs(), llvm::errs());
+  }
+  if (applyCmd->parsed()) {
+    if (!applySource.empty())
+      apply.run.paths.push_back(applySource);
+    if (apply.phase.empty() && apply.planFile.empty()) {
+      llvm::errs() << "strata: error: expected 'bootstrap', 'up' or 'finish' (or --plan FILE)\n";
+      return ExitUsage;
+    }
+    apply.run.color = wantColor(STDERR_FILENO);
+    return runApply(apply, llvm::outs(), llvm::errs());
+  }
+  if (statusCmd->parsed()) {
+    if (!statusSource.empty())
+      status.run.paths.push_back(statusSource);
+    status.json = statusFormat == "json";
+    return runStatus(status, llvm::outs(), llvm::errs());
+  }
+  if (resetCmd->parsed()) {
+    if (!resetSource.empty())
+      reset.run.paths.push_back(resetSource);
+    return runReset(reset, llvm::outs(), llvm::errs());
   }
   if (planCmd->parsed()) {
     if (!planSource.empty())

@@ -1,0 +1,187 @@
+#include "cli/Commands.h"
+
+#include "compiler/Compilation.h"
+#include "planner/PlanFormat.h"
+#include "runtime/ConnInfo.h"
+#include "runtime/Runner.h"
+
+#include <llvm/Support/MemoryBuffer.h>
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <unistd.h>
+
+namespace strata::cli {
+
+namespace {
+const compiler::Project *compileFor(compiler::Compilation &compilation,
+                                    const std::vector<std::string> &paths, bool color,
+                                    llvm::raw_ostream &err) {
+  std::vector<std::string> all = paths;
+  if (all.empty())
+    all.push_back(".");
+  for (const std::string &path : all)
+    if (llvm::Error e = compilation.addPath(path)) {
+      err << "strata: error: " << llvm::toString(std::move(e)) << "\n";
+      return nullptr;
+    }
+  if (compilation.bufferCount() == 0) {
+    err << "strata: error: no .strata files found\n";
+    return nullptr;
+  }
+  const compiler::Project *project = compilation.run();
+  if (!project || compilation.diagnostics().warningCount())
+    compilation.diagnostics().render(err, color);
+  return project;
+}
+
+/// Asks on the terminal; without one, --yes is required (as Kong's reset does).
+bool confirm(const std::string &question, bool yes, llvm::raw_ostream &err) {
+  if (yes)
+    return true;
+  if (!::isatty(STDIN_FILENO)) {
+    err << "strata: error: not a terminal: confirm with --yes to run non-interactively\n";
+    return false;
+  }
+  err << question << " [y/N] ";
+  err.flush();
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer == "y" || answer == "Y" || answer == "yes")
+    return true;
+  err << "cancelled\n";
+  return false;
+}
+
+int report(llvm::Error err, const RunOptions &options, llvm::raw_ostream &errs) {
+  std::string message = llvm::toString(std::move(err));
+  // Nothing that reaches the terminal may carry a password.
+  message = runtime::redactSecretsIn(message, options.db);
+  llvm::StringRef text(message);
+  errs << "strata: error: " << text.rtrim() << "\n";
+  return ExitFailure;
+}
+} // namespace
+
+int runApply(const ApplyOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  compiler::Compilation compilation;
+  const compiler::Project *project =
+      compileFor(compilation, options.run.paths, options.run.color, err);
+  if (!project)
+    return ExitFailure;
+  planner::VersionGraph graph(*project);
+  runtime::RunnerOptions ropts;
+  ropts.connInfo = options.run.db;
+  ropts.force = options.force;
+  ropts.runnerLockWait = std::chrono::milliseconds(static_cast<int64_t>(options.lockWait * 1000));
+  ropts.exec.lockTimeout = std::chrono::milliseconds(options.ddlLockTimeoutMs);
+  ropts.exec.batchSize = options.batchSize;
+  ropts.exec.batchPause = std::chrono::milliseconds(options.batchPauseMs);
+  ropts.exec.log = &out;
+  ropts.exec.progressBar = ::isatty(STDOUT_FILENO) != 0;
+  if (!options.run.to.empty()) {
+    auto targets = planner::parseNodeList(*project, options.run.to);
+    if (!targets) {
+      err << "strata: error: --to: " << llvm::toString(targets.takeError()) << "\n";
+      return ExitUsage;
+    }
+    ropts.targets = *targets;
+  }
+  runtime::Runner runner(*project, graph,
+                         [&compilation](compiler::SourceRange r) {
+                           return compilation.diagnostics().describe(r.Start);
+                         },
+                         ropts, out);
+  if (!options.planFile.empty()) {
+    auto buffer = llvm::MemoryBuffer::getFile(options.planFile);
+    if (!buffer) {
+      err << "strata: error: " << options.planFile << ": " << buffer.getError().message() << "\n";
+      return ExitFailure;
+    }
+    llvm::Expected<planner::Plan> plan = planner::readJson((*buffer)->getBuffer());
+    if (!plan)
+      return report(plan.takeError(), options.run, err);
+    if (!options.phase.empty() && options.phase != planner::phaseName(plan->phase)) {
+      err << "strata: error: the plan file is a '" << planner::phaseName(plan->phase)
+          << "' plan, not '" << options.phase << "'\n";
+      return ExitUsage;
+    }
+    if (plan->phase == planner::Phase::Finish &&
+        !confirm("Run finish? Nodes of the old version cannot use the database afterwards.",
+                 options.yes, err))
+      return ExitFailure;
+    if (llvm::Error e = runner.runPlanFile(*plan))
+      return report(std::move(e), options.run, err);
+    return ExitOk;
+  }
+  llvm::Error result = llvm::Error::success();
+  if (options.phase == "bootstrap") {
+    result = runner.bootstrap();
+  } else if (options.phase == "up") {
+    result = runner.up();
+  } else if (options.phase == "finish") {
+    if (!confirm("Run finish? Nodes of the old version cannot use the database afterwards.",
+                 options.yes, err))
+      return ExitFailure;
+    result = runner.finish();
+  } else {
+    err << "strata: error: expected 'bootstrap', 'up' or 'finish' (or --plan FILE)\n";
+    return ExitUsage;
+  }
+  if (result)
+    return report(std::move(result), options.run, err);
+  return ExitOk;
+}
+
+int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  compiler::Compilation compilation;
+  const compiler::Project *project =
+      compileFor(compilation, options.run.paths, options.run.color, err);
+  if (!project)
+    return ExitFailure;
+  planner::VersionGraph graph(*project);
+  runtime::RunnerOptions ropts;
+  ropts.connInfo = options.run.db;
+  if (!options.run.to.empty()) {
+    auto targets = planner::parseNodeList(*project, options.run.to);
+    if (!targets) {
+      err << "strata: error: --to: " << llvm::toString(targets.takeError()) << "\n";
+      return ExitUsage;
+    }
+    ropts.targets = *targets;
+  }
+  runtime::Runner runner(*project, graph, [](compiler::SourceRange) { return std::string(); },
+                         ropts, err);
+  llvm::Expected<runtime::DatabaseStatus> status = runner.status();
+  if (!status)
+    return report(status.takeError(), options.run, err);
+  if (options.json) {
+    out << statusJson(*status) << "\n";
+    return status->code();
+  }
+  out << statusText(*status);
+  return status->code();
+}
+
+int runReset(const ResetOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  compiler::Compilation compilation;
+  const compiler::Project *project =
+      compileFor(compilation, options.run.paths, options.run.color, err);
+  if (!project)
+    return ExitFailure;
+  planner::VersionGraph graph(*project);
+  runtime::RunnerOptions ropts;
+  ropts.connInfo = options.run.db;
+  runtime::Runner runner(*project, graph, [](compiler::SourceRange) { return std::string(); },
+                         ropts, out);
+  if (!confirm("Drop every table and type strata created, and strata's state? This cannot be "
+               "undone.",
+               options.yes, err))
+    return ExitFailure;
+  if (llvm::Error e = runner.reset())
+    return report(std::move(e), options.run, err);
+  return ExitOk;
+}
+
+} // namespace strata::cli

@@ -1,0 +1,277 @@
+#include "runtime/Executor.h"
+
+#include "planner/Sql.h"
+#include "runtime/PgError.h"
+
+#include <llvm/ADT/StringExtras.h>
+#include <llvm/Support/SHA256.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <random>
+#include <regex>
+#include <thread>
+
+namespace strata::runtime {
+
+namespace {
+constexpr llvm::StringLiteral lockNotAvailable = "55P03";
+
+bool isLockTimeout(llvm::Error &err) {
+  bool timeout = false;
+  err = llvm::handleErrors(std::move(err), [&](std::unique_ptr<PgError> e) -> llvm::Error {
+    timeout = e->sqlState() == lockNotAvailable;
+    return llvm::Error(std::move(e));
+  });
+  return timeout;
+}
+
+std::string cursorJson(const std::vector<std::string> &cursor) {
+  if (cursor.empty())
+    return "";
+  return nlohmann::json(cursor).dump();
+}
+
+std::string elapsed(std::chrono::steady_clock::time_point since) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - since)
+                .count();
+  return ms < 1000 ? fmt::format("{} ms", ms) : fmt::format("{:.1f} s", ms / 1000.0);
+}
+} // namespace
+
+std::string Executor::hashOf(const planner::Step &step) {
+  llvm::SHA256 hash;
+  hash.update(step.sql);
+  return llvm::toHex(hash.final(), /*LowerCase=*/true).substr(0, 16);
+}
+
+std::string Executor::recordSql(const planner::Step &step, int index, llvm::StringRef status,
+                                llvm::StringRef cursor, int64_t rows) {
+  using planner::sql::literal;
+  return fmt::format(
+      "INSERT INTO strata_steps (subsystem, version, phase, step, status, sql_hash, cursor, "
+      "rows_done, finished_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) "
+      "ON CONFLICT (subsystem, version, phase, step) DO UPDATE SET status = EXCLUDED.status, "
+      "sql_hash = EXCLUDED.sql_hash, cursor = EXCLUDED.cursor, rows_done = EXCLUDED.rows_done, "
+      "finished_at = EXCLUDED.finished_at",
+      literal(step.subsystem), literal(step.version), literal(planner::phaseName(step.phase)),
+      index, literal(status), literal(hashOf(step)),
+      cursor.empty() ? "NULL" : literal(cursor) + "::jsonb", rows,
+      status == "done" ? "now()" : "NULL");
+}
+
+llvm::Error Executor::withRetries(const planner::Step &step,
+                                  const std::function<llvm::Error()> &attempt) {
+  std::mt19937 rng(std::random_device{}());
+  for (unsigned n = 1;; ++n) {
+    llvm::Error err = attempt();
+    if (!err)
+      return llvm::Error::success();
+    if (!isLockTimeout(err) || n >= options.maxAttempts)
+      return err;
+    llvm::consumeError(std::move(err));
+    // Exponential backoff with full jitter, capped: the application's queries that queued
+    // behind our lock request run while we wait.
+    auto cap = std::min<int64_t>(options.retryBase.count() << std::min(n, 6u), 10'000);
+    std::uniform_int_distribution<int64_t> jitter(cap / 2, cap);
+    auto wait = std::chrono::milliseconds(jitter(rng));
+    if (options.log)
+      *options.log << fmt::format("  lock not granted within {} ms on {}: retrying in {} ms "
+                                  "(attempt {} of {})\n",
+                                  options.lockTimeout.count(),
+                                  step.lockTables.empty() ? std::string("the table")
+                                                          : "\"" + step.lockTables[0] + "\"",
+                                  wait.count(), n + 1, options.maxAttempts);
+    std::this_thread::sleep_for(wait);
+  }
+}
+
+llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord *previous) {
+  if (previous && previous->done) {
+    if (previous->sqlHash != hashOf(step))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "step %d of %s@%s (%s) ran with different SQL; the plan changed since it ran "
+          "(use --force to re-run the version)",
+          index + 1, step.subsystem.c_str(), step.version.c_str(), planner::phaseName(step.phase));
+    return llvm::Error::success();
+  }
+  if (options.beforeHook)
+    options.beforeHook(step, "step");
+  auto start = std::chrono::steady_clock::now();
+  llvm::Error err = llvm::Error::success();
+  if (step.isBackfill)
+    err = runBackfill(step, index, previous);
+  else if (step.transactional)
+    err = runTransactional(step, index);
+  else
+    err = runNonTransactional(step, index);
+  if (err)
+    return err;
+  if (options.log)
+    *options.log << fmt::format("  {}@{} {} step {}: {} ({})\n", step.subsystem, step.version,
+                                planner::phaseName(step.phase), index + 1, step.reason,
+                                elapsed(start));
+  return llvm::Error::success();
+}
+
+llvm::Error Executor::runTransactional(const planner::Step &step, int index) {
+  // One round trip: the step and its record commit together or not at all.
+  std::string text = fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n{};\n",
+                                 options.lockTimeout.count(), step.sql);
+  if (step.scans)
+    text += "SET LOCAL statement_timeout = 0;\n";
+  if (options.record)
+    text += recordSql(step, index, "done", "", 0) + ";\n";
+  text += "COMMIT";
+  return withRetries(step, [&]() -> llvm::Error {
+    llvm::Expected<Result> r = conn.exec(text);
+    if (r)
+      return llvm::Error::success();
+    llvm::Error err = r.takeError();
+    // The failed statement left the transaction aborted; end it before anything else.
+    if (llvm::Expected<Result> rb = conn.exec("ROLLBACK"); !rb)
+      llvm::consumeError(rb.takeError());
+    return err;
+  });
+}
+
+llvm::Error Executor::runNonTransactional(const planner::Step &step, int index) {
+  // A concurrent index build that was interrupted leaves an INVALID index behind: drop it
+  // so the build can run again; a VALID one means the build finished before the crash.
+  static const std::regex createIndex(
+      R"re(^CREATE (UNIQUE )?INDEX CONCURRENTLY "((?:[^"]|"")+)")re");
+  std::smatch m;
+  bool skip = false;
+  if (std::regex_search(step.sql, m, createIndex)) {
+    std::string name = m[2].str();
+    for (size_t at = name.find("\"\""); at != std::string::npos; at = name.find("\"\"", at + 1))
+      name.erase(at, 1);
+    llvm::Expected<Result> r = conn.execParams(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace",
+        {std::optional<std::string>(name)});
+    if (!r)
+      return r.takeError();
+    if (r->rows() == 1) {
+      if (r->get(0, 0) == "t") {
+        skip = true;
+      } else {
+        if (options.log)
+          *options.log << "  dropping invalid index \"" << name
+                       << "\" left by an interrupted build\n";
+        if (auto d = conn.exec("DROP INDEX CONCURRENTLY IF EXISTS " +
+                               planner::sql::ident(name));
+            !d)
+          return d.takeError();
+      }
+    }
+  }
+  if (!skip) {
+    llvm::Error err = withRetries(step, [&]() -> llvm::Error {
+      auto set = conn.exec(fmt::format("SET lock_timeout = '{}ms'; SET statement_timeout = 0",
+                                       options.lockTimeout.count()));
+      if (!set)
+        return set.takeError();
+      llvm::Expected<Result> r = conn.exec(step.sql);
+      auto reset = conn.exec("RESET lock_timeout; RESET statement_timeout");
+      if (!reset)
+        llvm::consumeError(reset.takeError());
+      if (!r)
+        return r.takeError();
+      return llvm::Error::success();
+    });
+    if (err)
+      return err;
+  }
+  if (!options.record)
+    return llvm::Error::success();
+  return recordDone(step, index, false);
+}
+
+llvm::Error Executor::recordDone(const planner::Step &step, int index, bool) {
+  llvm::Expected<Result> r = conn.exec(recordSql(step, index, "done", "", 0));
+  if (!r)
+    return r.takeError();
+  return llvm::Error::success();
+}
+
+llvm::Error Executor::runBackfill(const planner::Step &step, int index,
+                                  const StepRecord *previous) {
+  std::vector<std::string> cursor = previous ? previous->cursor : std::vector<std::string>{};
+  int64_t rows = previous ? previous->rowsDone : 0;
+  int64_t batch = step.backfill.batchSize > 0 ? step.backfill.batchSize : options.batchSize;
+  size_t keys = step.backfill.keyColumns.size();
+  auto start = std::chrono::steady_clock::now();
+  auto lastDraw = start;
+  for (;;) {
+    if (options.beforeHook)
+      options.beforeHook(step, "batch");
+    std::vector<std::optional<std::string>> params;
+    params.push_back(std::string(cursor.empty() ? "true" : "false"));
+    for (size_t i = 0; i < keys; ++i)
+      params.push_back(cursor.empty() ? std::nullopt
+                                      : std::optional<std::string>(cursor[i]));
+    params.push_back(std::to_string(batch));
+    int64_t updated = 0;
+    bool finished = false;
+    llvm::Error err = withRetries(step, [&]() -> llvm::Error {
+      auto begin = conn.exec(
+          fmt::format("BEGIN; SET LOCAL lock_timeout = '{}ms'", options.lockTimeout.count()));
+      if (!begin)
+        return begin.takeError();
+      llvm::Expected<Result> r = conn.execParams(step.sql, params);
+      if (!r) {
+        llvm::Error e = r.takeError();
+        if (auto rb = conn.exec("ROLLBACK"); !rb)
+          llvm::consumeError(rb.takeError());
+        return e;
+      }
+      std::vector<std::string> next = cursor;
+      finished = r->rows() == 0;
+      updated = 0;
+      if (!finished) {
+        llvm::StringRef(r->get(0, 0)).getAsInteger(10, updated);
+        next.clear();
+        for (size_t i = 0; i < keys; ++i)
+          next.push_back(r->get(0, static_cast<int>(i + 1)).str());
+      }
+      std::string record =
+          options.record ? recordSql(step, index, finished ? "done" : "running", cursorJson(next),
+                                     rows + updated)
+                         : "SELECT 1";
+      auto commit = conn.exec(record + "; COMMIT");
+      if (!commit) {
+        llvm::Error e = commit.takeError();
+        if (auto rb = conn.exec("ROLLBACK"); !rb)
+          llvm::consumeError(rb.takeError());
+        return e;
+      }
+      cursor = std::move(next);
+      return llvm::Error::success();
+    });
+    if (err)
+      return err;
+    rows += updated;
+    auto now = std::chrono::steady_clock::now();
+    if (options.log && (finished || now - lastDraw > std::chrono::milliseconds(500))) {
+      double secs = std::chrono::duration<double>(now - start).count();
+      std::string line = fmt::format("  backfill \"{}\": {} rows, {:.0f} rows/s",
+                                     step.backfill.table, rows, secs > 0 ? rows / secs : 0.0);
+      if (options.progressBar)
+        *options.log << "\r" << line << "\x1b[K" << (finished ? "\n" : "");
+      else
+        *options.log << line << "\n";
+      options.log->flush();
+      lastDraw = now;
+    }
+    if (finished)
+      return llvm::Error::success();
+    if (options.batchPause.count() > 0)
+      std::this_thread::sleep_for(options.batchPause);
+  }
+}
+
+} // namespace strata::runtime

@@ -1,0 +1,66 @@
+// The executor: runs a Plan's steps against PostgreSQL, one step at a time, safely.
+//
+// - A transactional step runs in its own transaction with `lock_timeout` set, and its
+//   completion is recorded in the same transaction: a crash leaves it either done and
+//   recorded or neither. A lock timeout is retried with exponential backoff and jitter, so
+//   DDL never waits in the lock queue long enough to stall the application.
+// - A non-transactional step (CREATE/DROP INDEX CONCURRENTLY) is idempotent: an INVALID
+//   index left by an interrupted build is dropped and rebuilt, a valid one is kept.
+// - A backfill runs in batches keyed on the primary key, each batch its own transaction
+//   with its cursor saved, so a rerun resumes after the last committed batch.
+// Steps recorded as done are skipped, which is how the next `apply` resumes.
+#pragma once
+
+#include "planner/Plan.h"
+#include "runtime/Connection.h"
+#include "runtime/StateStore.h"
+
+#include <llvm/Support/raw_ostream.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+
+namespace strata::runtime {
+
+struct ExecOptions {
+  std::chrono::milliseconds lockTimeout{1000};
+  unsigned maxAttempts = 20; ///< per step, for lock timeouts
+  std::chrono::milliseconds retryBase{200};
+  int64_t batchSize = 1000;
+  std::chrono::milliseconds batchPause{0};
+  /// Record steps in strata_steps (off only while bootstrapping strata's own tables).
+  bool record = true;
+  llvm::raw_ostream *log = nullptr; ///< one line per step; progress for backfills
+  bool progressBar = false;         ///< a terminal: redraw the backfill line
+  /// Test hook: called before each step and each backfill batch ("step", "batch").
+  std::function<void(const planner::Step &, const char *)> beforeHook;
+};
+
+class Executor {
+public:
+  Executor(Connection &conn, ExecOptions options) : conn(conn), options(std::move(options)) {}
+
+  /// Runs \p step, the \p index-th step of its node in its phase, unless \p done says it
+  /// completed already.
+  llvm::Error run(const planner::Step &step, int index, const StepRecord *previous);
+
+  /// The hash that identifies a step's SQL in strata_steps.
+  static std::string hashOf(const planner::Step &step);
+
+private:
+  llvm::Error runTransactional(const planner::Step &step, int index);
+  llvm::Error runNonTransactional(const planner::Step &step, int index);
+  llvm::Error runBackfill(const planner::Step &step, int index, const StepRecord *previous);
+  llvm::Error recordDone(const planner::Step &step, int index, bool inTransaction);
+  std::string recordSql(const planner::Step &step, int index, llvm::StringRef status,
+                        llvm::StringRef cursorJson, int64_t rows);
+  /// Runs \p attempt until it succeeds or fails with something other than a lock
+  /// timeout; lock timeouts are retried with backoff and jitter.
+  llvm::Error withRetries(const planner::Step &step, const std::function<llvm::Error()> &attempt);
+
+  Connection &conn;
+  ExecOptions options;
+};
+
+} // namespace strata::runtime

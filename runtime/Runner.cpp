@@ -1,0 +1,544 @@
+#include "runtime/Runner.h"
+
+#include "compiler/Fold.h"
+#include "planner/Sql.h"
+#include "runtime/ConnInfo.h"
+
+#include <fmt/format.h>
+
+#include <set>
+#include <thread>
+
+namespace strata::runtime {
+
+namespace {
+llvm::Error failure(const std::string &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// The advisory lock key of `strata apply` (per database, as advisory locks are).
+constexpr const char *runnerLockKey = "7308327893412620645"; // "strata\0e" as an int64
+
+std::string nodeName(const planner::NodeId &n) { return n.subsystem + "@" + n.version; }
+
+int64_t millisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+} // namespace
+
+StatusCode DatabaseStatus::code() const {
+  if (needsBootstrap)
+    return StatusNeedsBootstrap;
+  bool pending = false, fresh = false;
+  for (const SubsystemStatus &s : subsystems) {
+    pending |= !s.pending.empty();
+    fresh |= !s.fresh.empty();
+  }
+  if (pending)
+    return StatusPendingFinish;
+  if (fresh)
+    return StatusNewOnly;
+  return StatusUpToDate;
+}
+
+struct Runner::Session {
+  Connection work;
+  Connection lock;
+};
+
+llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
+  llvm::Expected<Connection> work = Connection::open(options.connInfo);
+  if (!work)
+    return work.takeError();
+  llvm::Expected<Connection> lock = Connection::open(options.connInfo);
+  if (!lock)
+    return lock.takeError();
+  auto session = std::make_unique<Session>(Session{std::move(*work), std::move(*lock)});
+  // Poll, never block: a session waiting in pg_advisory_lock holds a snapshot that a
+  // concurrent index build in the holder's session would wait for, forever.
+  auto start = std::chrono::steady_clock::now();
+  bool announced = false;
+  for (;;) {
+    llvm::Expected<Result> r =
+        session->lock.exec(fmt::format("SELECT pg_try_advisory_lock({})", runnerLockKey));
+    if (!r)
+      return r.takeError();
+    if (r->get(0, 0) == "t")
+      return session;
+    auto waited = std::chrono::steady_clock::now() - start;
+    if (waited >= options.runnerLockWait) {
+      std::string holder;
+      llvm::Expected<Result> who = session->lock.exec(fmt::format(
+          "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, "
+          "'local'), now() - a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON "
+          "a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND "
+          "(l.classid::bigint << 32 | l.objid::bigint) = {} LIMIT 1",
+          runnerLockKey));
+      if (who && who->rows() == 1)
+        holder = fmt::format(" (backend pid {}, from {}, connected {} ago)", who->get(0, 0).str(),
+                             who->get(0, 2).str(), who->get(0, 3).str());
+      else if (!who)
+        llvm::consumeError(who.takeError());
+      return failure(fmt::format("another strata apply is running on this database{}; gave up "
+                                 "after waiting {} s (--lock-timeout)",
+                                 holder, options.runnerLockWait.count() / 1000.0));
+    }
+    if (!announced) {
+      log << "waiting for another strata apply to finish...\n";
+      announced = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+llvm::Expected<planner::StartingPoint>
+Runner::startingPoint(const compiler::Project &project, const std::vector<NodeRecord> &records,
+                      bool force, std::vector<NodeRecord> *changed) {
+  planner::StartingPoint start;
+  for (const NodeRecord &r : records) {
+    auto s = project.findSubsystem(r.subsystem);
+    if (!s)
+      continue; // a subsystem this project no longer declares: ignored, as Kong does
+    const compiler::Subsystem &sub = project.subsystems[*s];
+    std::optional<unsigned> v;
+    for (unsigned i = 0; i < sub.versions.size(); ++i)
+      if (sub.versions[i].text == r.version)
+        v = i;
+    if (!v)
+      continue; // a version squashed away before the baseline: ignored
+    if (sub.versions[*v].checksum != r.checksum) {
+      if (changed)
+        changed->push_back(r);
+      if (force)
+        continue; // re-run: treated as new
+    }
+    start.executed.push_back({{*s, *v}, r.executed});
+  }
+  return start;
+}
+
+llvm::Expected<DatabaseStatus> Runner::status() {
+  llvm::Expected<Connection> conn = Connection::open(options.connInfo);
+  if (!conn)
+    return conn.takeError();
+  StateStore store(*conn);
+  DatabaseStatus out;
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return exists.takeError();
+  std::vector<NodeRecord> records;
+  if (*exists) {
+    // One consistent snapshot of the state, even while an apply is running.
+    llvm::Expected<Result> begin =
+        conn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!begin)
+      return begin.takeError();
+    llvm::Expected<std::vector<NodeRecord>> r = store.nodes();
+    if (!r)
+      return r.takeError();
+    records = std::move(*r);
+    if (auto end = conn->exec("COMMIT"); !end)
+      return end.takeError();
+  }
+  out.needsBootstrap = !*exists || records.empty();
+  std::vector<compiler::VersionRef> targets = options.targets;
+  for (unsigned s = 0; s < project.subsystems.size(); ++s)
+    if (llvm::none_of(targets, [&](compiler::VersionRef r) { return r.subsystem == s; }))
+      targets.push_back({s, project.subsystems[s].latest()});
+  std::set<compiler::VersionRef> needed;
+  for (compiler::VersionRef r : graph.closure(targets))
+    needed.insert(r);
+  for (unsigned s = 0; s < project.subsystems.size(); ++s) {
+    const compiler::Subsystem &sub = project.subsystems[s];
+    SubsystemStatus st;
+    st.name = sub.name;
+    for (compiler::VersionRef node : graph.order()) {
+      if (node.subsystem != s)
+        continue;
+      const compiler::Version &v = project.at(node);
+      auto rec = llvm::find_if(records, [&](const NodeRecord &r) {
+        return r.subsystem == sub.name && r.version == v.text;
+      });
+      if (rec == records.end()) {
+        if (needed.count(node) && !out.needsBootstrap)
+          st.fresh.push_back(v.text);
+        continue;
+      }
+      if (rec->checksum != v.checksum)
+        st.changed.push_back(v.text);
+      (rec->executed ? st.executed : st.pending).push_back(v.text);
+    }
+    for (const NodeRecord &r : records)
+      if (r.subsystem == sub.name && !sub.findVersion(r.version))
+        st.unknown.push_back(r.version);
+    out.subsystems.push_back(std::move(st));
+  }
+  return out;
+}
+
+llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planner::Phase phase,
+                             const std::vector<planner::NodeId> &nodes,
+                             const std::vector<planner::NodeId> &pendingAfterUp) {
+  StateStore store(session.work);
+  llvm::Expected<std::map<StepKey, StepRecord>> done = store.steps();
+  if (!done)
+    return done.takeError();
+  Executor executor(session.work, options.exec);
+  for (const planner::NodeId &node : nodes) {
+    auto start = std::chrono::steady_clock::now();
+    int index = 0;
+    for (const planner::Step &step : plan.steps) {
+      if (step.subsystem != node.subsystem || step.version != node.version)
+        continue;
+      StepKey key{step.subsystem, step.version, planner::phaseName(step.phase), index};
+      auto it = done->find(key);
+      if (llvm::Error err = executor.run(step, index, it == done->end() ? nullptr : &it->second))
+        return llvm::joinErrors(
+            failure(fmt::format("{} {} step {} failed ({}; at {}); fix the cause and run "
+                                "'strata apply {}' again: it resumes here",
+                                nodeName(node), planner::phaseName(step.phase), index + 1,
+                                step.reason, step.location.empty() ? "?" : step.location,
+                                planner::phaseName(phase))),
+            std::move(err));
+      ++index;
+    }
+    bool pending = phase == planner::Phase::Up && llvm::is_contained(pendingAfterUp, node);
+    NodeRecord record{node.subsystem, node.version, node.checksum, !pending};
+    const char *phaseText = phase == planner::Phase::Finish ? "finish" : planner::phaseName(phase);
+    if (llvm::Error err = store.recordNode(record, phaseText, millisSince(start),
+                                           options.strataVersion))
+      return err;
+    log << fmt::format("{} {}: {}\n", nodeName(node),
+                       phase == planner::Phase::Up ? "migrated up" : planner::phaseName(phase),
+                       phase == planner::Phase::Up ? (pending ? "pending finish" : "executed")
+                                                   : "executed");
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error Runner::bootstrap() {
+  llvm::Expected<std::unique_ptr<Session>> session = open();
+  if (!session)
+    return session.takeError();
+  StateStore store((*session)->work);
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return exists.takeError();
+  if (*exists) {
+    llvm::Expected<std::vector<NodeRecord>> records = store.nodes();
+    if (!records)
+      return records.takeError();
+    if (!records->empty())
+      return failure("the database is already bootstrapped; run 'strata apply up' to upgrade it");
+  }
+  if (llvm::Error err = store.ensure(options.strataVersion))
+    return err;
+  planner::PlanRequest request;
+  request.phase = planner::Phase::Bootstrap;
+  request.targets = options.targets;
+  llvm::Expected<planner::Plan> plan = planner::makePlan(project, graph, request, locate);
+  if (!plan)
+    return plan.takeError();
+  log << "bootstrapping the database...\n";
+  // Bootstrap steps belong to the target nodes; every node they contain is recorded.
+  std::vector<planner::NodeId> targets = plan->to;
+  if (llvm::Error err = runSteps(**session, *plan, planner::Phase::Bootstrap, targets, {}))
+    return err;
+  for (const planner::NodeId &n : plan->applies)
+    if (!llvm::is_contained(targets, n))
+      if (llvm::Error err = store.recordNode({n.subsystem, n.version, n.checksum, true},
+                                             "bootstrap", 0, options.strataVersion))
+        return err;
+  log << "database is up to date\n";
+  return llvm::Error::success();
+}
+
+llvm::Error Runner::up() {
+  llvm::Expected<std::unique_ptr<Session>> session = open();
+  if (!session)
+    return session.takeError();
+  StateStore store((*session)->work);
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return exists.takeError();
+  llvm::Expected<std::vector<NodeRecord>> records =
+      *exists ? store.nodes() : llvm::Expected<std::vector<NodeRecord>>(std::vector<NodeRecord>{});
+  if (!records)
+    return records.takeError();
+  if (records->empty())
+    return failure("the database needs bootstrap; run 'strata apply bootstrap'");
+  if (llvm::Error err = store.ensure(options.strataVersion))
+    return err;
+  std::vector<NodeRecord> changed;
+  llvm::Expected<planner::StartingPoint> start =
+      startingPoint(project, *records, options.force, &changed);
+  if (!start)
+    return start.takeError();
+  if (!changed.empty() && !options.force) {
+    std::vector<std::string> names;
+    for (const NodeRecord &r : changed)
+      names.push_back(r.subsystem + "@" + r.version);
+    return failure(fmt::format("{} changed since {} ran (checksum differs); restore the "
+                               "version as it was, or re-run it with --force",
+                               fmt::join(names, ", "), names.size() == 1 ? "it" : "they"));
+  }
+  for (const NodeRecord &r : changed)
+    if (llvm::Error err = store.forgetNode(r.subsystem, r.version))
+      return err;
+  std::vector<std::string> pending;
+  for (const planner::StartingPoint::Entry &e : start->executed)
+    if (!e.finished)
+      pending.push_back(project.describe(e.node));
+  if (!pending.empty() && !options.force)
+    return failure(fmt::format("the database has versions pending finish: {}; run 'strata apply "
+                               "finish' once no old node runs (or --force to upgrade anyway)",
+                               fmt::join(pending, ", ")));
+  planner::PlanRequest request;
+  request.phase = planner::Phase::Up;
+  request.targets = options.targets;
+  request.start = *start;
+  llvm::Expected<planner::Plan> plan = planner::makePlan(project, graph, request, locate);
+  if (!plan)
+    return plan.takeError();
+  if (plan->hasErrors()) {
+    std::string list;
+    for (const planner::Finding &f : plan->findings)
+      if (f.error)
+        list += fmt::format("\n  {}: error[{}]: {}", f.location, f.code, f.message);
+    return failure("the plan is not safe to run:" + list);
+  }
+  if (plan->applies.empty()) {
+    log << "database is already up to date\n";
+    return llvm::Error::success();
+  }
+  request.phase = planner::Phase::Finish;
+  llvm::Expected<planner::Plan> finishPlan = planner::makePlan(project, graph, request, locate);
+  if (!finishPlan)
+    return finishPlan.takeError();
+  std::vector<planner::NodeId> pendingAfter;
+  for (const planner::Step &s : finishPlan->steps)
+    for (const planner::NodeId &n : plan->applies)
+      if (n.subsystem == s.subsystem && n.version == s.version &&
+          !llvm::is_contained(pendingAfter, n))
+        pendingAfter.push_back(n);
+  if (llvm::Error err = runSteps(**session, *plan, planner::Phase::Up, plan->applies, pendingAfter))
+    return err;
+  log << fmt::format("{} version(s) processed: {} executed, {} pending finish\n",
+                     plan->applies.size(), plan->applies.size() - pendingAfter.size(),
+                     pendingAfter.size());
+  if (!pendingAfter.empty())
+    log << "run 'strata apply finish' once no node of the old version runs\n";
+  return llvm::Error::success();
+}
+
+llvm::Error Runner::finish() {
+  llvm::Expected<std::unique_ptr<Session>> session = open();
+  if (!session)
+    return session.takeError();
+  StateStore store((*session)->work);
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return exists.takeError();
+  if (!*exists)
+    return failure("the database needs bootstrap; run 'strata apply bootstrap'");
+  llvm::Expected<std::vector<NodeRecord>> records = store.nodes();
+  if (!records)
+    return records.takeError();
+  std::vector<NodeRecord> changed;
+  llvm::Expected<planner::StartingPoint> start =
+      startingPoint(project, *records, options.force, &changed);
+  if (!start)
+    return start.takeError();
+  planner::PlanRequest request;
+  request.phase = planner::Phase::Finish;
+  request.targets = options.targets;
+  request.start = *start;
+  // Finish only what ran up: the pending nodes. (New versions wait for the next up.)
+  std::vector<planner::NodeId> pending;
+  for (const planner::StartingPoint::Entry &e : start->executed)
+    if (!e.finished)
+      pending.push_back({project.subsystems[e.node.subsystem].name, project.at(e.node).text,
+                         project.at(e.node).checksum});
+  if (pending.empty()) {
+    log << "no versions pending finish\n";
+    return llvm::Error::success();
+  }
+  // Plan with the pending nodes as targets, so that new versions are not included.
+  request.targets.clear();
+  for (const planner::StartingPoint::Entry &e : start->executed)
+    request.targets.push_back(e.node);
+  // Keep only the latest executed node per subsystem as target.
+  std::vector<compiler::VersionRef> heads;
+  for (compiler::VersionRef t : request.targets) {
+    bool dominated = false;
+    for (compiler::VersionRef other : request.targets)
+      if (!(other == t) && llvm::is_contained(graph.closure({other}), t))
+        dominated = true;
+    if (!dominated && llvm::none_of(heads, [&](compiler::VersionRef h) {
+          return h.subsystem == t.subsystem;
+        }))
+      heads.push_back(t);
+  }
+  request.targets = heads;
+  llvm::Expected<planner::Plan> plan = planner::makePlan(project, graph, request, locate);
+  if (!plan)
+    return plan.takeError();
+  // Order the pending nodes as the plan does.
+  std::vector<planner::NodeId> ordered;
+  for (const planner::NodeId &n : plan->applies)
+    if (llvm::is_contained(pending, n))
+      ordered.push_back(n);
+  if (llvm::Error err = runSteps(**session, *plan, planner::Phase::Finish, ordered, {}))
+    return err;
+  log << fmt::format("{} version(s) finished\n", ordered.size());
+  llvm::Expected<DatabaseStatus> after = status();
+  if (after && after->code() == StatusNewOnly)
+    log << "new versions are available; run 'strata apply up' to proceed\n";
+  if (!after)
+    llvm::consumeError(after.takeError());
+  return llvm::Error::success();
+}
+
+llvm::Error Runner::runPlanFile(const planner::Plan &plan) {
+  llvm::Expected<std::unique_ptr<Session>> session = open();
+  if (!session)
+    return session.takeError();
+  StateStore store((*session)->work);
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return exists.takeError();
+  std::vector<NodeRecord> records;
+  if (*exists) {
+    llvm::Expected<std::vector<NodeRecord>> r = store.nodes();
+    if (!r)
+      return r.takeError();
+    records = std::move(*r);
+  }
+  // The database must be exactly where the plan started.
+  std::set<std::string> have, want;
+  for (const NodeRecord &r : records)
+    if (project.findSubsystem(r.subsystem))
+      have.insert(r.subsystem + "@" + r.version + " " + r.checksum);
+  for (const planner::NodeId &n : plan.from)
+    want.insert(nodeName(n) + " " + n.checksum);
+  if (have != want) {
+    std::vector<std::string> extra, missing;
+    for (const std::string &h : have)
+      if (!want.count(h))
+        extra.push_back(h.substr(0, h.find(' ')));
+    for (const std::string &w : want)
+      if (!have.count(w))
+        missing.push_back(w.substr(0, w.find(' ')));
+    return failure(fmt::format(
+        "the database is no longer in the state the plan was made from (it has {}; the plan "
+        "expected {}); make the plan again",
+        extra.empty() ? std::string("nothing more") : fmt::format("{}", fmt::join(extra, ", ")),
+        missing.empty() ? std::string("nothing more")
+                        : fmt::format("{}", fmt::join(missing, ", "))));
+  }
+  for (const planner::NodeId &n : plan.applies) {
+    auto s = project.findSubsystem(n.subsystem);
+    auto v = s ? project.subsystems[*s].findVersion(n.version) : std::nullopt;
+    if (!v || project.at({*s, *v}).checksum != n.checksum)
+      return failure(fmt::format("{} in the plan does not match the .strata files (checksum "
+                                 "differs); make the plan again",
+                                 nodeName(n)));
+  }
+  if (plan.hasErrors())
+    return failure("the plan file has compatibility errors; it cannot run");
+  if (plan.phase == planner::Phase::Bootstrap) {
+    if (!records.empty())
+      return failure("the database is already bootstrapped; run 'strata apply up' instead");
+  } else if (!*exists) {
+    return failure("the database needs bootstrap; run 'strata apply bootstrap'");
+  }
+  if (llvm::Error err = store.ensure(options.strataVersion))
+    return err;
+  switch (plan.phase) {
+  case planner::Phase::Bootstrap: {
+    if (llvm::Error err = runSteps(**session, plan, plan.phase, plan.to, {}))
+      return err;
+    for (const planner::NodeId &n : plan.applies)
+      if (!llvm::is_contained(plan.to, n))
+        if (llvm::Error err = store.recordNode({n.subsystem, n.version, n.checksum, true},
+                                               "bootstrap", 0, options.strataVersion))
+          return err;
+    return llvm::Error::success();
+  }
+  case planner::Phase::Up:
+    // Without the finish plan at hand every applied node waits for finish.
+    return runSteps(**session, plan, plan.phase, plan.applies, plan.applies);
+  case planner::Phase::Finish: {
+    std::vector<planner::NodeId> pending;
+    for (const NodeRecord &r : records)
+      if (!r.executed)
+        pending.push_back({r.subsystem, r.version, r.checksum});
+    std::vector<planner::NodeId> ordered;
+    for (const planner::NodeId &n : plan.applies)
+      if (llvm::is_contained(pending, n))
+        ordered.push_back(n);
+    return runSteps(**session, plan, plan.phase, ordered, {});
+  }
+  }
+  llvm_unreachable("unknown phase");
+}
+
+llvm::Error Runner::reset() {
+  llvm::Expected<std::unique_ptr<Session>> session = open();
+  if (!session)
+    return session.takeError();
+  Connection &conn = (*session)->work;
+  StateStore store(conn);
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return exists.takeError();
+  if (!*exists)
+    return failure("the database is not bootstrapped: nothing to reset");
+  llvm::Expected<std::vector<NodeRecord>> records = store.nodes();
+  if (!records)
+    return records.takeError();
+  llvm::Expected<planner::StartingPoint> start = startingPoint(project, *records, true, nullptr);
+  if (!start)
+    return start.takeError();
+  // What strata created: the state after every recorded version (replayed), whatever
+  // phase it reached; views left by renames go too.
+  compiler::Schema created;
+  std::vector<compiler::VersionRef> nodes;
+  for (const planner::StartingPoint::Entry &e : start->executed)
+    nodes.push_back(e.node);
+  for (compiler::VersionRef n : graph.closure(nodes))
+    for (const compiler::Op &op : project.at(n).ops)
+      compiler::applyOp(created, op);
+  std::vector<std::string> tables, types, views;
+  for (compiler::VersionRef n : graph.closure(nodes))
+    for (const compiler::Op &op : project.at(n).ops)
+      if (op.kind == compiler::OpKind::RenameTable)
+        views.push_back(op.table); // the view that kept the old name for old nodes
+  for (const auto &[name, _] : created.tables())
+    tables.push_back(name);
+  for (const auto &[name, _] : created.enums())
+    types.push_back(name);
+  std::string sql = "BEGIN;\n";
+  for (const std::string &view : views)
+    if (!created.findTable(view))
+      sql += "DROP VIEW IF EXISTS " + planner::sql::ident(view) + ";\n";
+  if (!tables.empty())
+    sql += "DROP TABLE IF EXISTS " + planner::sql::identList(tables) + ";\n";
+  if (!types.empty())
+    sql += "DROP TYPE IF EXISTS " + planner::sql::identList(types) + ";\n";
+  sql += "DROP TABLE IF EXISTS strata_steps, strata_nodes;\nCOMMIT";
+  llvm::Expected<Result> r = conn.exec(sql);
+  if (!r) {
+    llvm::Error err = r.takeError();
+    if (auto rb = conn.exec("ROLLBACK"); !rb)
+      llvm::consumeError(rb.takeError());
+    return err;
+  }
+  log << fmt::format("dropped {} table(s), {} type(s) and strata's state\n", tables.size(),
+                     types.size());
+  return llvm::Error::success();
+}
+
+} // namespace strata::runtime

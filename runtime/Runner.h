@@ -1,0 +1,94 @@
+// The runner: `strata apply bootstrap|up|finish`, `status` and `reset` as library
+// functions, with Kong's semantics and its failures fixed.
+//
+// One runner at a time: a session-level advisory lock on a dedicated connection, taken
+// with pg_try_advisory_lock in a polling loop (a blocking pg_advisory_lock would deadlock
+// against CREATE INDEX CONCURRENTLY) and released by PostgreSQL if the runner dies. The
+// state is re-read under the lock, every step is recorded in its own transaction, and
+// losing the race for the lock is an error, never a silent success.
+#pragma once
+
+#include "planner/Planner.h"
+#include "runtime/Executor.h"
+#include "runtime/StateStore.h"
+
+#include <llvm/Support/Error.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace strata::runtime {
+
+/// Kong's `migrations list` exit codes, kept by `strata status`.
+enum StatusCode : int {
+  StatusUpToDate = 0,
+  StatusNeedsBootstrap = 3,
+  StatusPendingFinish = 4,
+  StatusNewOnly = 5,
+};
+
+struct SubsystemStatus {
+  std::string name;
+  std::vector<std::string> executed;
+  std::vector<std::string> pending; ///< up ran, finish has not
+  std::vector<std::string> fresh;   ///< declared, needed by the target, not run
+  std::vector<std::string> changed; ///< ran with another checksum
+  std::vector<std::string> unknown; ///< recorded but not declared (ignored, as Kong does)
+};
+
+struct DatabaseStatus {
+  bool needsBootstrap = true;
+  std::vector<SubsystemStatus> subsystems;
+  StatusCode code() const;
+};
+
+struct RunnerOptions {
+  std::string connInfo;
+  std::vector<compiler::VersionRef> targets; ///< empty: every subsystem's latest
+  bool force = false;
+  /// How long to wait for another runner to finish (--lock-timeout), polling.
+  std::chrono::milliseconds runnerLockWait{60'000};
+  ExecOptions exec;
+  std::string strataVersion = "0.1.0";
+};
+
+class Runner {
+public:
+  Runner(const compiler::Project &project, const planner::VersionGraph &graph,
+         planner::Locator locate, RunnerOptions options, llvm::raw_ostream &log)
+      : project(project), graph(graph), locate(std::move(locate)), options(std::move(options)),
+        log(log) {}
+
+  llvm::Error bootstrap();
+  llvm::Error up();
+  llvm::Error finish();
+  /// Runs a plan saved by `strata plan -o`, after checking that the database is still in
+  /// the state the plan was made from.
+  llvm::Error runPlanFile(const planner::Plan &plan);
+  llvm::Expected<DatabaseStatus> status();
+  /// Drops what strata created: the declared tables and types of the recorded versions,
+  /// then strata's own state tables.
+  llvm::Error reset();
+
+  /// The starting point recorded in the database (read under the lock by apply).
+  static llvm::Expected<planner::StartingPoint>
+  startingPoint(const compiler::Project &project, const std::vector<NodeRecord> &records,
+                bool force, std::vector<NodeRecord> *changed);
+
+private:
+  struct Session;
+  llvm::Expected<std::unique_ptr<Session>> open();
+  llvm::Error runSteps(Session &session, const planner::Plan &plan, planner::Phase phase,
+                       const std::vector<planner::NodeId> &nodes,
+                       const std::vector<planner::NodeId> &pendingAfterUp);
+
+  const compiler::Project &project;
+  const planner::VersionGraph &graph;
+  planner::Locator locate;
+  RunnerOptions options;
+  llvm::raw_ostream &log;
+};
+
+} // namespace strata::runtime

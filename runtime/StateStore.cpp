@@ -1,0 +1,178 @@
+#include "runtime/StateStore.h"
+
+#include "compiler/Compilation.h"
+#include "planner/Planner.h"
+#include "planner/Sql.h"
+#include "runtime/Executor.h"
+
+#include <nlohmann/json.hpp>
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+namespace strata::runtime {
+
+namespace {
+llvm::Error failure(const std::string &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string clientName() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0)
+    host[0] = 0;
+  return fmt::format("{} pid {}", host, getpid());
+}
+} // namespace
+
+llvm::Expected<bool> StateStore::exists() {
+  llvm::Expected<Result> r = conn.exec("SELECT to_regclass('strata_nodes') IS NOT NULL AND "
+                                       "to_regclass('strata_steps') IS NOT NULL");
+  if (!r)
+    return r.takeError();
+  return r->get(0, 0) == "t";
+}
+
+llvm::Error StateStore::ensure(llvm::StringRef strataVersion) {
+  compiler::Compilation compilation;
+  compilation.addSource("<strata>/schemas/strata.strata", stateSchemaSource());
+  const compiler::Project *project = compilation.run();
+  if (!project) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    compilation.diagnostics().render(os, false);
+    return failure("strata's own state schema does not compile:\n" + os.str());
+  }
+  planner::VersionGraph graph(*project);
+  const compiler::Subsystem &own = project->subsystems[0];
+  unsigned latest = own.latest();
+  auto none = [](compiler::SourceRange) { return std::string(); };
+
+  llvm::Expected<bool> present = exists();
+  if (!present)
+    return present.takeError();
+  std::vector<std::pair<planner::Phase, planner::PlanRequest>> runs;
+  if (!*present) {
+    planner::PlanRequest request;
+    request.phase = planner::Phase::Bootstrap;
+    runs.push_back({planner::Phase::Bootstrap, request});
+  } else {
+    llvm::Expected<Result> r = conn.exec(
+        "SELECT version, checksum FROM strata_nodes WHERE subsystem = 'strata'");
+    if (!r)
+      return r.takeError();
+    std::vector<compiler::VersionRef> done;
+    for (int i = 0; i < r->rows(); ++i)
+      if (auto v = own.findVersion(r->get(i, 0)))
+        done.push_back({0, *v});
+    if (llvm::is_contained(done, compiler::VersionRef{0, latest}))
+      return llvm::Error::success();
+    // An older strata made these tables: upgrade them, both phases at once (nothing but
+    // strata itself uses them).
+    planner::PlanRequest up;
+    up.phase = planner::Phase::Up;
+    up.start = planner::startingPointFrom(graph, done);
+    planner::PlanRequest finish = up;
+    finish.phase = planner::Phase::Finish;
+    runs.push_back({planner::Phase::Up, up});
+    runs.push_back({planner::Phase::Finish, finish});
+  }
+  ExecOptions options;
+  options.record = false;
+  Executor executor(conn, options);
+  for (auto &[phase, request] : runs) {
+    llvm::Expected<planner::Plan> plan = planner::makePlan(*project, graph, request, none);
+    if (!plan)
+      return plan.takeError();
+    for (size_t i = 0; i < plan->steps.size(); ++i)
+      if (llvm::Error err = executor.run(plan->steps[i], static_cast<int>(i), nullptr))
+        return err;
+  }
+  for (compiler::VersionRef node : graph.closure({{0, latest}}))
+    if (llvm::Error err = recordNode({stateSubsystem, project->at(node).text,
+                                      project->at(node).checksum, true},
+                                     "bootstrap", 0, strataVersion))
+      return err;
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<NodeRecord>> StateStore::nodes() {
+  llvm::Expected<Result> r = conn.exec(
+      "SELECT subsystem, version, checksum, status FROM strata_nodes WHERE subsystem <> "
+      "'strata' ORDER BY subsystem, version");
+  if (!r)
+    return r.takeError();
+  std::vector<NodeRecord> out;
+  for (int i = 0; i < r->rows(); ++i)
+    out.push_back({r->get(i, 0).str(), r->get(i, 1).str(), r->get(i, 2).str(),
+                   r->get(i, 3) == "executed"});
+  return out;
+}
+
+llvm::Expected<std::map<StepKey, StepRecord>> StateStore::steps() {
+  llvm::Expected<Result> r = conn.exec("SELECT subsystem, version, phase, step, status, sql_hash, "
+                                       "cursor::text, rows_done FROM strata_steps");
+  if (!r)
+    return r.takeError();
+  std::map<StepKey, StepRecord> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    StepKey key{r->get(i, 0).str(), r->get(i, 1).str(), r->get(i, 2).str(), 0};
+    llvm::StringRef(r->get(i, 3)).getAsInteger(10, key.step);
+    StepRecord record;
+    record.done = r->get(i, 4) == "done";
+    record.sqlHash = r->get(i, 5).str();
+    if (!r->isNull(i, 6)) {
+      nlohmann::json cursor = nlohmann::json::parse(r->get(i, 6).str(), nullptr, false);
+      if (cursor.is_array())
+        for (const auto &v : cursor)
+          if (v.is_string())
+            record.cursor.push_back(v.get<std::string>());
+    }
+    llvm::StringRef(r->get(i, 7)).getAsInteger(10, record.rowsDone);
+    out[key] = std::move(record);
+  }
+  return out;
+}
+
+llvm::Error StateStore::recordNode(const NodeRecord &node, llvm::StringRef phase, int64_t millis,
+                                   llvm::StringRef strataVersion) {
+  using planner::sql::literal;
+  std::string status = literal(node.executed ? "executed" : "pending");
+  std::string sql;
+  if (phase == "finish")
+    sql = fmt::format("UPDATE strata_nodes SET status = 'executed', finish_finished_at = now(), "
+                      "finish_ms = {}, strata_version = {} WHERE subsystem = {} AND version = {}",
+                      millis, literal(strataVersion), literal(node.subsystem),
+                      literal(node.version));
+  else
+    sql = fmt::format(
+        "INSERT INTO strata_nodes (subsystem, version, checksum, status, up_started_at, "
+        "up_finished_at, finish_finished_at, up_ms, client, strata_version) VALUES ({}, {}, {}, "
+        "{}, now() - make_interval(secs => {} / 1000.0), now(), {}, {}, {}, {}) "
+        "ON CONFLICT (subsystem, version) DO UPDATE SET checksum = EXCLUDED.checksum, "
+        "status = EXCLUDED.status, up_started_at = EXCLUDED.up_started_at, up_finished_at = "
+        "EXCLUDED.up_finished_at, finish_finished_at = EXCLUDED.finish_finished_at, up_ms = "
+        "EXCLUDED.up_ms, client = EXCLUDED.client, strata_version = EXCLUDED.strata_version",
+        literal(node.subsystem), literal(node.version), literal(node.checksum), status, millis,
+        node.executed ? "now()" : "NULL", millis, literal(clientName()), literal(strataVersion));
+  llvm::Expected<Result> r = conn.exec(sql);
+  if (!r)
+    return r.takeError();
+  return llvm::Error::success();
+}
+
+llvm::Error StateStore::forgetNode(llvm::StringRef subsystem, llvm::StringRef version) {
+  llvm::Expected<Result> r = conn.execParams(
+      "DELETE FROM strata_steps WHERE subsystem = $1 AND version = $2",
+      {std::optional<std::string>(subsystem.str()), std::optional<std::string>(version.str())});
+  if (!r)
+    return r.takeError();
+  r = conn.execParams("DELETE FROM strata_nodes WHERE subsystem = $1 AND version = $2",
+                      {std::optional<std::string>(subsystem.str()),
+                       std::optional<std::string>(version.str())});
+  if (!r)
+    return r.takeError();
+  return llvm::Error::success();
+}
+
+} // namespace strata::runtime

@@ -1,0 +1,71 @@
+// strata's state in the target database: which (subsystem, version) nodes ran, with their
+// checksums and times, and which steps of them completed (with backfill cursors).
+//
+// The tables are declared in schemas/strata.strata (embedded in the binary) and created or
+// upgraded by strata's own planner: the runtime bootstraps itself with its own compiler.
+#pragma once
+
+#include "compiler/Project.h"
+#include "runtime/Connection.h"
+
+#include <llvm/Support/Error.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace strata::runtime {
+
+/// The subsystem name of strata's own state tables.
+inline constexpr const char *stateSubsystem = "strata";
+
+struct NodeRecord {
+  std::string subsystem;
+  std::string version;
+  std::string checksum;
+  bool executed = false; ///< false: `up` ran, `finish` is pending
+};
+
+struct StepRecord {
+  bool done = false;
+  std::string sqlHash;
+  std::vector<std::string> cursor; ///< a backfill's last key done, as text
+  int64_t rowsDone = 0;
+};
+
+struct StepKey {
+  std::string subsystem;
+  std::string version;
+  std::string phase;
+  int step = 0;
+  friend auto operator<=>(const StepKey &, const StepKey &) = default;
+};
+
+/// The text of schemas/strata.strata, compiled into the binary.
+llvm::StringRef stateSchemaSource();
+
+class StateStore {
+public:
+  explicit StateStore(Connection &conn) : conn(conn) {}
+
+  /// Do strata's state tables exist? (A database without them needs bootstrap.)
+  llvm::Expected<bool> exists();
+  /// Creates strata's state tables, or upgrades them to the version this strata knows.
+  /// Idempotent; the caller holds the runner lock.
+  llvm::Error ensure(llvm::StringRef strataVersion);
+  /// Every recorded node of the project's subsystems (strata's own excluded).
+  llvm::Expected<std::vector<NodeRecord>> nodes();
+  /// Every recorded step.
+  llvm::Expected<std::map<StepKey, StepRecord>> steps();
+
+  llvm::Error recordNode(const NodeRecord &node, llvm::StringRef phase, int64_t millis,
+                         llvm::StringRef strataVersion);
+  /// Forgets a node's steps and record (`--force` re-runs it).
+  llvm::Error forgetNode(llvm::StringRef subsystem, llvm::StringRef version);
+
+private:
+  Connection &conn;
+};
+
+} // namespace strata::runtime
