@@ -547,11 +547,14 @@ private:
 
   Name name(StrataParser::IdentContext *c) {
     assert(c && "missing identifier in a complete tree");
-    SourceRange r = source.range(c);
+    return name(source.range(c), c->STRING() != nullptr);
+  }
+
+  Name name(SourceRange r, bool quoted) {
     llvm::StringRef raw = SourceText::text(r);
     Name out;
     out.range = r;
-    if (c->STRING()) {
+    if (quoted) {
       out.quoted = true;
       out.text = unquote(raw, '"');
       if (out.text.empty())
@@ -849,8 +852,8 @@ private:
         SourceRange r = source.range(func);
         elem.expr = ctx.create<Expr>(Expr{ExprKind::Sql, SourceText::text(r), r});
       }
-      if (e->ident())
-        elem.opclass = name(e->ident());
+      if (auto *opclass = e->opclass())
+        elem.opclass = name(source.range(opclass), opclass->STRING() != nullptr);
       if (e->order)
         elem.order = e->order->getType() == StrataLexer::ASC ? SortOrder::Asc : SortOrder::Desc;
       if (e->nulls)

@@ -91,7 +91,9 @@ indexDef
   : INDEX ident? UNIQUE? (USING ident)? LPAREN indexElem (COMMA indexElem)* RPAREN
     (WHERE expr)? ;
 
-indexElem : indexExpr ident? order=(ASC | DESC)? (NULLS nulls=(FIRST | LAST))? ;
+indexElem : indexExpr opclass? order=(ASC | DESC)? (NULLS nulls=(FIRST | LAST))? ;
+// Not `ident`: a soft keyword would take `asc` or `desc` for an operator class name.
+opclass : IDENT | STRING ;
 indexExpr
   : ident exprArgs                                             # funcIndexExpr
   | ident                                                      # columnIndexExpr
