@@ -1283,8 +1283,23 @@ bool mentions(const Constraint &c, llvm::StringRef column) {
   return llvm::is_contained(c.columns, column);
 }
 
+bool exprMentions(const std::string &expr, llvm::StringRef column) {
+  if (expr.empty())
+    return false;
+  std::vector<std::string> columns = checkSqlExpression(expr).columns;
+  return llvm::is_contained(columns, column);
+}
+
+/// Whether the index uses \p column: as a key, in a key expression or in its predicate.
 bool mentions(const Index &i, llvm::StringRef column) {
-  return llvm::any_of(i.elems, [&](const IndexColumn &e) { return e.column == column; });
+  return exprMentions(i.where, column) || llvm::any_of(i.elems, [&](const IndexColumn &e) {
+           return e.column == column || exprMentions(e.expr, column);
+         });
+}
+
+void renameInExpr(std::string &expr, llvm::StringRef from, llvm::StringRef to) {
+  if (exprMentions(expr, from))
+    expr = renameColumnInExpression(expr, from, to);
 }
 } // namespace
 
@@ -1327,12 +1342,20 @@ void applyOp(Schema &schema, const Op &op) {
   case OpKind::RenameColumn: {
     Table &t = schema.mutableTable(op.table);
     t.findColumn(op.name)->name = op.newName;
-    for (Constraint &c : t.constraints)
+    // Like PostgreSQL, which stores expressions as trees, checks and index expressions
+    // follow the rename; their text is rewritten to say what the catalog will print.
+    for (Constraint &c : t.constraints) {
       renameInList(c.columns, op.name, op.newName);
-    for (Index &i : t.indexes)
-      for (IndexColumn &e : i.elems)
+      renameInExpr(c.check, op.name, op.newName);
+    }
+    for (Index &i : t.indexes) {
+      for (IndexColumn &e : i.elems) {
         if (e.column == op.name)
           e.column = op.newName;
+        renameInExpr(e.expr, op.name, op.newName);
+      }
+      renameInExpr(i.where, op.name, op.newName);
+    }
     std::vector<std::string> referencing;
     for (const auto &[name, other] : schema.tables())
       for (const Constraint &c : other->constraints)

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <pg_query.h>
 
+#include <llvm/ADT/StringExtras.h>
+
 #include <algorithm>
 
 namespace strata::compiler {
@@ -85,6 +87,109 @@ SqlExprInfo checkSqlExpression(llvm::StringRef text) {
       offset = offset >= exprPrefix.size() ? offset - exprPrefix.size() : llvm::StringRef::npos;
   info.ok = true;
   return info;
+}
+
+namespace {
+/// Query offsets of the ColumnRefs to \p column, unqualified (false) or qualified by a
+/// table name (true; the offset is the qualifier's).
+void collectColumnRefs(const nlohmann::json &node, llvm::StringRef column,
+                       std::vector<std::pair<size_t, bool>> &out) {
+  if (node.is_array()) {
+    for (const auto &child : node)
+      collectColumnRefs(child, column, out);
+    return;
+  }
+  if (!node.is_object())
+    return;
+  for (const auto &[key, value] : node.items()) {
+    if (key == "ColumnRef") {
+      const auto &fields = value.value("fields", nlohmann::json::array());
+      int location = value.value("location", -1);
+      bool named = !fields.empty() && fields.size() <= 2 && fields.back().contains("String") &&
+                   fields.back()["String"].value("sval", "") == column;
+      if (named && location >= 0)
+        out.push_back({static_cast<size_t>(location), fields.size() == 2});
+      continue;
+    }
+    collectColumnRefs(value, column, out);
+  }
+}
+
+/// The length of the identifier at the start of \p text: a quoted one with its quotes.
+size_t identifierLength(llvm::StringRef text) {
+  if (text.startswith("\"")) {
+    for (size_t i = 1; i < text.size(); ++i) {
+      if (text[i] != '"')
+        continue;
+      if (i + 1 < text.size() && text[i + 1] == '"') {
+        ++i;
+        continue;
+      }
+      return i + 1;
+    }
+    return text.size();
+  }
+  size_t n = 0;
+  while (n < text.size() && (llvm::isAlnum(text[n]) || text[n] == '_' || text[n] == '$' ||
+                             static_cast<unsigned char>(text[n]) >= 0x80))
+    ++n;
+  return n;
+}
+
+std::string replaceAt(llvm::StringRef text, const std::vector<size_t> &offsets,
+                      llvm::StringRef replacement) {
+  std::string out = text.str();
+  for (auto it = offsets.rbegin(); it != offsets.rend(); ++it)
+    out.replace(*it, identifierLength(llvm::StringRef(out).substr(*it)), replacement.str());
+  return out;
+}
+} // namespace
+
+std::string renameColumnInExpression(llvm::StringRef text, llvm::StringRef from,
+                                     llvm::StringRef to) {
+  std::string query = exprPrefix.str() + text.str() + "\n)";
+  PgQueryParseResult result = pg_query_parse(query.c_str());
+  if (result.error) {
+    pg_query_free_parse_result(result);
+    return text.str();
+  }
+  nlohmann::json tree = nlohmann::json::parse(result.parse_tree, nullptr, false);
+  pg_query_free_parse_result(result);
+  std::vector<std::pair<size_t, bool>> refs;
+  collectColumnRefs(tree, from, refs);
+  std::vector<size_t> offsets;
+  for (auto [location, qualified] : refs) {
+    if (location < exprPrefix.size())
+      continue;
+    size_t offset = location - exprPrefix.size();
+    if (qualified) {
+      // table.column, perhaps with blanks around the dot: skip to the column.
+      offset += identifierLength(text.substr(offset));
+      while (offset < text.size() && (llvm::isSpace(text[offset]) || text[offset] == '.'))
+        ++offset;
+    }
+    if (offset < text.size())
+      offsets.push_back(offset);
+  }
+  if (offsets.empty())
+    return text.str();
+  std::sort(offsets.begin(), offsets.end());
+  offsets.erase(std::unique(offsets.begin(), offsets.end()), offsets.end());
+  // Unquoted when that still reads as the column (a lower-case name, not a reserved word),
+  // so that the text compares equal to what PostgreSQL prints back.
+  std::string plain = replaceAt(text, offsets, to);
+  SqlExprInfo check = checkSqlExpression(plain);
+  if (check.ok && std::find(check.columns.begin(), check.columns.end(), to.str()) !=
+                      check.columns.end())
+    return plain;
+  std::string quoted = "\"";
+  for (char c : to) {
+    quoted += c;
+    if (c == '"')
+      quoted += '"';
+  }
+  quoted += '"';
+  return replaceAt(text, offsets, quoted);
 }
 
 SqlScriptInfo checkSqlScript(llvm::StringRef text) {

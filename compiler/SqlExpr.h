@@ -27,6 +27,13 @@ struct SqlExprInfo {
 /// Parses \p text as one SQL expression.
 SqlExprInfo checkSqlExpression(llvm::StringRef text);
 
+/// \p text with every unqualified reference to column \p from renamed to \p to, as
+/// PostgreSQL rewrites a stored check or index expression when a column is renamed. The
+/// new name is quoted only when it must be. \p text comes back unchanged when it does
+/// not parse or does not mention \p from.
+std::string renameColumnInExpression(llvm::StringRef text, llvm::StringRef from,
+                                     llvm::StringRef to);
+
 struct SqlScriptInfo {
   bool ok = false;
   std::string error;

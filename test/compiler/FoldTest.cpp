@@ -258,3 +258,90 @@ TEST(Diff, SchemaDiffOfAStateWithItselfIsEmpty) {
   ASSERT_EQ(fromEmpty.size(), 2u);
   EXPECT_EQ(fromEmpty[0].kind, OpKind::CreateTable);
 }
+
+TEST(Fold, RenamedColumnIsRenamedInChecksAndIndexExpressions) {
+  // PostgreSQL stores these as trees: after a rename they print with the new name, and a
+  // bootstrap of the new version must not name the old column.
+  Compiled c(R"(
+subsystem core {
+  version "1.0.0" {
+    table services {
+      id   uuid primary key
+      name text
+      host text
+      constraint services_name_check check (name <> '' and length(services.name) < 64)
+      index services_lower_name_idx (lower(name))
+      index services_host_idx (host) where (name is not null)
+    }
+  }
+  version "1.1.0" {
+    alter table services rename column name to title
+  }
+}
+)");
+  ASSERT_TRUE(c.project) << c.diagnostics;
+  const Table *t = c.version("core", "1.1.0").state.findTable("services");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->findConstraint("services_name_check")->check,
+            "title <> '' and length(services.title) < 64");
+  EXPECT_EQ(t->findIndex("services_lower_name_idx")->elems[0].expr, "lower(title)");
+  EXPECT_EQ(t->findIndex("services_host_idx")->where, "title is not null");
+}
+
+TEST(Fold, DroppedColumnTakesItsExpressionAndPartialIndexesWithIt) {
+  Compiled c(R"(
+subsystem core {
+  version "1.0.0" {
+    table services {
+      id   uuid primary key
+      name text
+      host text
+      index services_lower_name_idx (lower(name))
+      index services_host_idx (host) where (name is not null)
+      index services_host_only_idx (host)
+    }
+  }
+  version "1.1.0" {
+    alter table services drop column name
+  }
+  version "1.2.0" {
+    alter table services {
+      add column name text
+      add index services_lower_name_idx (lower(name))
+    }
+  }
+}
+)");
+  ASSERT_TRUE(c.project) << c.diagnostics;
+  const Table *t = c.version("core", "1.1.0").state.findTable("services");
+  ASSERT_TRUE(t);
+  EXPECT_FALSE(t->findIndex("services_lower_name_idx"));
+  EXPECT_FALSE(t->findIndex("services_host_idx"));
+  EXPECT_TRUE(t->findIndex("services_host_only_idx"));
+}
+
+TEST(Fold, SortOrderIsNotAnOperatorClass) {
+  Compiled c(R"(
+subsystem core {
+  version "1.0.0" {
+    table routes {
+      id       uuid primary key
+      priority integer
+      name     text
+      index routes_idx (priority desc nulls last, name text_pattern_ops asc, (lower(name)) desc)
+    }
+  }
+}
+)");
+  ASSERT_TRUE(c.project) << c.diagnostics;
+  const Index *i = c.version("core", "1.0.0").state.findTable("routes")->findIndex("routes_idx");
+  ASSERT_TRUE(i);
+  ASSERT_EQ(i->elems.size(), 3u);
+  EXPECT_EQ(i->elems[0].opclass, "");
+  EXPECT_EQ(i->elems[0].order, SortOrder::Desc);
+  EXPECT_EQ(i->elems[0].nulls, NullsOrder::Last);
+  EXPECT_EQ(i->elems[1].opclass, "text_pattern_ops");
+  EXPECT_EQ(i->elems[1].order, SortOrder::Asc);
+  EXPECT_EQ(i->elems[2].opclass, "");
+  EXPECT_EQ(i->elems[2].order, SortOrder::Desc);
+}

@@ -1,0 +1,52 @@
+// SQL expressions checked with PostgreSQL's parser: what is accepted, where errors are,
+// which columns are mentioned, and renames rewritten as PostgreSQL would.
+#include "compiler/SqlExpr.h"
+
+#include <gtest/gtest.h>
+
+using namespace strata::compiler;
+
+namespace {
+
+TEST(SqlExpr, ColumnsAndTheirOffsets) {
+  SqlExprInfo info = checkSqlExpression("lower(name) || host || name");
+  ASSERT_TRUE(info.ok) << info.error;
+  ASSERT_EQ(info.columns.size(), 2u);
+  ASSERT_EQ(info.columnOffsets.size(), 2u);
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_EQ(llvm::StringRef("lower(name) || host || name").substr(info.columnOffsets[i], 4),
+              info.columns[i]);
+}
+
+TEST(SqlExpr, SyntaxErrorOffsetIsIntoTheText) {
+  SqlExprInfo info = checkSqlExpression("port > 0 and and port < 10");
+  EXPECT_FALSE(info.ok);
+  EXPECT_EQ(info.errorOffset, 13u); // the second "and"
+}
+
+TEST(SqlExpr, OnlyOneExpression) {
+  EXPECT_FALSE(checkSqlExpression("1); drop table x; select (1").ok);
+  EXPECT_FALSE(checkSqlExpression("E'\\''); drop table x; select (1 --'").ok);
+  EXPECT_FALSE(checkSqlExpression("1 from pg_class").ok);
+  EXPECT_TRUE(checkSqlExpression("(select max(id) from t)").ok);
+  EXPECT_TRUE(checkSqlExpression("now() -- a comment").ok);
+}
+
+TEST(SqlExpr, RenameColumnInExpression) {
+  EXPECT_EQ(renameColumnInExpression("lower(name)", "name", "title"), "lower(title)");
+  EXPECT_EQ(renameColumnInExpression("name <> '' and \"name\" <> 'name'", "name", "title"),
+            "title <> '' and title <> 'name'");
+  EXPECT_EQ(renameColumnInExpression("length(t.name) > 0", "name", "title"),
+            "length(t.title) > 0");
+  // Other columns, strings and function names that look alike stay.
+  EXPECT_EQ(renameColumnInExpression("names || name_x || 'name'", "name", "title"),
+            "names || name_x || 'name'");
+  // A new name that is not a plain lower-case word or is reserved gets quotes.
+  EXPECT_EQ(renameColumnInExpression("host > ''", "host", "order"), "\"order\" > ''");
+  EXPECT_EQ(renameColumnInExpression("host > ''", "host", "Host Name"), "\"Host Name\" > ''");
+  EXPECT_EQ(renameColumnInExpression("\"Order\" > 0", "Order", "sort key"), "\"sort key\" > 0");
+  // Text that does not parse is left alone.
+  EXPECT_EQ(renameColumnInExpression("name >", "name", "title"), "name >");
+}
+
+} // namespace
