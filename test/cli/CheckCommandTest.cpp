@@ -1,0 +1,234 @@
+// `strata check`: the library function (exit codes, text and JSON diagnostics, --verify)
+// and the real executable (--help, bad flags, missing paths).
+#include "cli/Commands.h"
+
+#include <llvm/ADT/SmallString.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Path.h>
+#include <llvm/Support/Program.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace strata::cli;
+
+namespace {
+
+/// A scratch directory, removed with everything in it at the end of the test.
+class TempDir {
+public:
+  TempDir() {
+    std::error_code ec = llvm::sys::fs::createUniqueDirectory("strata-cli-test", path);
+    EXPECT_FALSE(ec) << ec.message();
+  }
+  ~TempDir() { llvm::sys::fs::remove_directories(path); }
+
+  std::string write(llvm::StringRef name, llvm::StringRef text) {
+    llvm::SmallString<128> file(path);
+    llvm::sys::path::append(file, name);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(file, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    os << text;
+    return std::string(file);
+  }
+  std::string str() const { return std::string(path); }
+
+private:
+  llvm::SmallString<128> path;
+};
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Result check(std::vector<std::string> paths, OutputFormat format = OutputFormat::Text,
+             bool verify = false) {
+  CheckOptions options;
+  options.paths = std::move(paths);
+  options.format = format;
+  options.verify = verify;
+  Result r;
+  llvm::raw_string_ostream out(r.out), err(r.err);
+  r.code = runCheck(options, out, err);
+  out.flush();
+  err.flush();
+  return r;
+}
+
+const char *badFile = "subsystem core {\n"
+                      "  version \"1.0.0\" {\n"
+                      "    table services {\n"
+                      "      id   uuid primary key\n"
+                      "      host texxt\n"
+                      "    }\n"
+                      "  }\n"
+                      "}\n";
+
+TEST(CheckCommand, ExamplesCompile) {
+  Result r = check({STRATA_SOURCE_DIR "/examples"});
+  EXPECT_EQ(r.code, ExitOk) << r.err;
+  EXPECT_NE(r.out.find(": ok"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(CheckCommand, ErrorsExitOneWithFileLineColumn) {
+  TempDir dir;
+  std::string file = dir.write("bad.strata", badFile);
+  Result r = check({file});
+  EXPECT_EQ(r.code, ExitFailure);
+  EXPECT_NE(r.err.find(file + ":5:12: error: unknown type \"texxt\""), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("1 error generated."), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "") << "nothing on stdout when the check fails";
+}
+
+TEST(CheckCommand, JsonFormatParsesWithCodeLineAndColumn) {
+  TempDir dir;
+  std::string file = dir.write("bad.strata", badFile);
+  Result r = check({dir.str()}, OutputFormat::Json);
+  EXPECT_EQ(r.code, ExitFailure);
+  nlohmann::json diags = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(diags.is_array()) << r.out;
+  ASSERT_EQ(diags.size(), 1u) << r.out;
+  EXPECT_EQ(diags[0]["code"], "E301");
+  EXPECT_EQ(diags[0]["severity"], "error");
+  EXPECT_EQ(diags[0]["file"], file);
+  EXPECT_EQ(diags[0]["line"], 5);
+  EXPECT_EQ(diags[0]["column"], 12);
+  EXPECT_EQ(diags[0]["message"], "unknown type \"texxt\"");
+}
+
+TEST(CheckCommand, JsonFormatOfAValidProjectIsAnEmptyArray) {
+  Result r = check({STRATA_SOURCE_DIR "/examples"}, OutputFormat::Json);
+  EXPECT_EQ(r.code, ExitOk) << r.err;
+  nlohmann::json diags = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(diags.is_array()) << r.out;
+  EXPECT_TRUE(diags.empty());
+}
+
+TEST(CheckCommand, JsonNotesCarryTheirOwnPlace) {
+  TempDir dir;
+  dir.write("dup.strata", "subsystem core {\n  version \"1.0.0\" {\n    table t {\n"
+                          "      id uuid primary key\n      id text\n    }\n  }\n}\n");
+  Result r = check({dir.str()}, OutputFormat::Json);
+  nlohmann::json diags = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_EQ(diags.size(), 1u) << r.out;
+  ASSERT_EQ(diags[0]["notes"].size(), 1u);
+  EXPECT_EQ(diags[0]["notes"][0]["line"], 4);
+  EXPECT_EQ(diags[0]["notes"][0]["column"], 7);
+}
+
+TEST(CheckCommand, WarningsAloneExitZero) {
+  TempDir dir;
+  std::string file = dir.write("warn.strata", "subsystem core {\n  version \"1.0.0\" {\n"
+                                              "    table Services { id uuid primary key }\n"
+                                              "  }\n}\n");
+  Result r = check({file});
+  EXPECT_EQ(r.code, ExitOk) << r.err;
+  EXPECT_NE(r.err.find(":3:11: warning: unquoted identifier \"Services\""), std::string::npos)
+      << r.err;
+}
+
+TEST(CheckCommand, VerifyComparesWithExpectedComments) {
+  EXPECT_EQ(check({STRATA_SOURCE_DIR "/test/golden/diag/decl_duplicate_version.strata"},
+                  OutputFormat::Text, /*verify=*/true)
+                .code,
+            ExitOk);
+  TempDir dir;
+  std::string file = dir.write("wrong.strata", std::string(badFile) + "// expected-error {{x}}\n");
+  Result r = check({file}, OutputFormat::Text, /*verify=*/true);
+  EXPECT_EQ(r.code, ExitFailure);
+  EXPECT_NE(r.err.find("unexpected error: unknown type \"texxt\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("expected error on line 9 not seen: {{x}}"), std::string::npos) << r.err;
+}
+
+TEST(CheckCommand, MissingPathFails) {
+  Result r = check({"/nonexistent/strata/project"});
+  EXPECT_EQ(r.code, ExitFailure);
+  EXPECT_NE(r.err.find("strata: error: /nonexistent/strata/project"), std::string::npos)
+      << r.err;
+}
+
+TEST(CheckCommand, DirectoryWithoutStrataFilesFails) {
+  TempDir dir;
+  dir.write("README.md", "nothing to compile here\n");
+  Result r = check({dir.str()});
+  EXPECT_EQ(r.code, ExitFailure);
+  EXPECT_NE(r.err.find("no .strata files found"), std::string::npos) << r.err;
+}
+
+// --- the executable ------------------------------------------------------------------------
+
+struct Process {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Process runStrata(std::vector<llvm::StringRef> args) {
+  const std::string binary = STRATA_BINARY_DIR "/cli/strata";
+  TempDir dir;
+  std::string outPath = dir.write("stdout", ""), errPath = dir.write("stderr", "");
+  std::vector<llvm::StringRef> argv{binary};
+  argv.insert(argv.end(), args.begin(), args.end());
+  llvm::Optional<llvm::StringRef> redirects[] = {llvm::StringRef(""), llvm::StringRef(outPath),
+                                                 llvm::StringRef(errPath)};
+  std::string error;
+  Process p;
+  p.code = llvm::sys::ExecuteAndWait(binary, argv, /*Env=*/llvm::None, redirects,
+                                     /*SecondsToWait=*/60, /*MemoryLimit=*/0, &error);
+  EXPECT_EQ(error, "");
+  auto read = [](const std::string &path) {
+    auto buffer = llvm::MemoryBuffer::getFile(path);
+    return buffer ? (*buffer)->getBuffer().str() : std::string();
+  };
+  p.out = read(outPath);
+  p.err = read(errPath);
+  return p;
+}
+
+TEST(StrataExecutable, HelpExitsZero) {
+  Process p = runStrata({"--help"});
+  EXPECT_EQ(p.code, ExitOk) << p.err;
+  EXPECT_NE(p.out.find("check"), std::string::npos) << p.out;
+  EXPECT_EQ(runStrata({"check", "--help"}).code, ExitOk);
+}
+
+TEST(StrataExecutable, UnknownFlagExitsTwo) {
+  EXPECT_EQ(runStrata({"--no-such-flag"}).code, ExitUsage);
+  Process p = runStrata({"check", "--no-such-flag", STRATA_SOURCE_DIR "/examples"});
+  EXPECT_EQ(p.code, ExitUsage);
+  EXPECT_NE(p.err.find("--no-such-flag"), std::string::npos) << p.err;
+  EXPECT_EQ(runStrata({"check", "--format", "yaml", STRATA_SOURCE_DIR "/examples"}).code,
+            ExitUsage);
+  EXPECT_EQ(runStrata({}).code, ExitUsage) << "a subcommand is required";
+}
+
+TEST(StrataExecutable, CheckOnAMissingDirectoryExitsOne) {
+  Process p = runStrata({"check", "/nonexistent/strata/project"});
+  EXPECT_EQ(p.code, ExitFailure);
+  EXPECT_NE(p.err.find("strata: error: /nonexistent/strata/project"), std::string::npos)
+      << p.err;
+}
+
+TEST(StrataExecutable, CheckOfExamplesAndOfABadFile) {
+  EXPECT_EQ(runStrata({"check", STRATA_SOURCE_DIR "/examples"}).code, ExitOk);
+  TempDir dir;
+  std::string file = dir.write("bad.strata", badFile);
+  Process p = runStrata({"check", file});
+  EXPECT_EQ(p.code, ExitFailure);
+  EXPECT_NE(p.err.find(file + ":5:12: error:"), std::string::npos) << p.err;
+  p = runStrata({"check", "--format", "json", file});
+  EXPECT_EQ(p.code, ExitFailure);
+  EXPECT_TRUE(nlohmann::json::parse(p.out, nullptr, false).is_array()) << p.out;
+}
+
+} // namespace
