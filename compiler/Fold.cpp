@@ -27,10 +27,13 @@ bool isIntegerType(const DataType &t) {
          (t.name == "smallint" || t.name == "integer" || t.name == "bigint");
 }
 
+/// An expression's text for the model: what PostgreSQL would store, without comments.
 std::string exprText(const Expr *e) {
   if (!e)
     return "";
-  return e->text.str();
+  if (e->kind != ExprKind::Sql)
+    return e->text.str();
+  return stripSqlComments(e->text);
 }
 
 /// What a column that failed its checks is taken to be from then on, so that the
@@ -471,7 +474,7 @@ private:
       column.nulls = e.nulls;
       if (e.expr) {
         ok &= checkExpr(e.expr, &table);
-        column.expr = e.expr->text.str();
+        column.expr = exprText(e.expr);
         SqlExprInfo info = checkSqlExpression(e.expr->text);
         nameParts.push_back(info.firstFunction.empty() ? "expr" : info.firstFunction);
       } else {

@@ -145,6 +145,85 @@ std::string replaceAt(llvm::StringRef text, const std::vector<size_t> &offsets,
 }
 } // namespace
 
+std::string stripSqlComments(llvm::StringRef text) {
+  std::string out;
+  bool stripped = false;
+  size_t i = 0;
+  auto copyQuoted = [&](char quote, bool backslashes) {
+    out += text[i++];
+    while (i < text.size()) {
+      char c = text[i];
+      out += c;
+      ++i;
+      if (backslashes && c == '\\' && i < text.size()) {
+        out += text[i++];
+        continue;
+      }
+      if (c != quote)
+        continue;
+      if (i < text.size() && text[i] == quote) { // doubled: still inside
+        out += text[i++];
+        continue;
+      }
+      return;
+    }
+  };
+  while (i < text.size()) {
+    char c = text[i];
+    llvm::StringRef rest = text.substr(i);
+    if (c == '\'') {
+      bool escapes = i > 0 && (text[i - 1] == 'e' || text[i - 1] == 'E') &&
+                     (i == 1 || !(llvm::isAlnum(text[i - 2]) || text[i - 2] == '_'));
+      copyQuoted('\'', escapes);
+    } else if (c == '"') {
+      copyQuoted('"', false);
+    } else if (c == '$' && (i == 0 || !(llvm::isAlnum(text[i - 1]) || text[i - 1] == '_'))) {
+      // $tag$ ... $tag$; a lone $1 is a parameter.
+      size_t end = 1;
+      while (end < rest.size() && (llvm::isAlnum(rest[end]) || rest[end] == '_'))
+        ++end;
+      if (end < rest.size() && rest[end] == '$' && !llvm::isDigit(rest[1])) {
+        llvm::StringRef tag = rest.take_front(end + 1);
+        size_t close = rest.find(tag, tag.size());
+        size_t length = close == llvm::StringRef::npos ? rest.size() : close + tag.size();
+        out += rest.take_front(length).str();
+        i += length;
+      } else {
+        out += c;
+        ++i;
+      }
+    } else if (rest.startswith("--")) {
+      size_t eol = rest.find('\n');
+      i += eol == llvm::StringRef::npos ? rest.size() : eol;
+      out += ' ';
+      stripped = true;
+    } else if (rest.startswith("/*")) {
+      size_t depth = 0, j = 0; // block comments nest in PostgreSQL
+      while (j < rest.size()) {
+        if (rest.substr(j).startswith("/*")) {
+          ++depth;
+          j += 2;
+        } else if (rest.substr(j).startswith("*/")) {
+          j += 2;
+          if (--depth == 0)
+            break;
+        } else {
+          ++j;
+        }
+      }
+      i += j;
+      out += ' ';
+      stripped = true;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  if (!stripped)
+    return text.str();
+  return llvm::StringRef(out).trim().str();
+}
+
 std::string renameColumnInExpression(llvm::StringRef text, llvm::StringRef from,
                                      llvm::StringRef to) {
   std::string query = exprPrefix.str() + text.str() + "\n)";

@@ -27,6 +27,11 @@ struct SqlExprInfo {
 /// Parses \p text as one SQL expression.
 SqlExprInfo checkSqlExpression(llvm::StringRef text);
 
+/// \p text without its SQL comments, as PostgreSQL stores an expression. A `--` comment
+/// left in would swallow whatever SQL is written after the expression on the same line,
+/// such as the parenthesis that closes a DEFAULT.
+std::string stripSqlComments(llvm::StringRef text);
+
 /// \p text with every unqualified reference to column \p from renamed to \p to, as
 /// PostgreSQL rewrites a stored check or index expression when a column is renamed. The
 /// new name is quoted only when it must be. \p text comes back unchanged when it does

@@ -50,3 +50,20 @@ TEST(SqlExpr, RenameColumnInExpression) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(SqlExpr, StripComments) {
+  EXPECT_EQ(stripSqlComments("5 -- five tries\n"), "5");
+  EXPECT_EQ(stripSqlComments("retries < 10 /* sane /* nested */ still */ and retries > 0"),
+            "retries < 10   and retries > 0");
+  // Comment markers inside strings, quoted names and dollar quotes are not comments.
+  EXPECT_EQ(stripSqlComments("'--not' || \"/*col*/\" || $$ -- $$ || $t$ /* $t$"),
+            "'--not' || \"/*col*/\" || $$ -- $$ || $t$ /* $t$");
+  EXPECT_EQ(stripSqlComments("E'it\\'s -- still a string' -- gone"),
+            "E'it\\'s -- still a string'");
+  EXPECT_EQ(stripSqlComments("'it''s' -- gone"), "'it''s'");
+  EXPECT_EQ(stripSqlComments("no comment at all "), "no comment at all ");
+}
+
+} // namespace
