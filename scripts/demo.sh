@@ -28,8 +28,23 @@ eval "$pgEnv"
 echo "\$ echo \$STRATA_TEST_DB"
 echo "$STRATA_TEST_DB"
 
-# Later steps (plan/apply against $STRATA_TEST_DB) go here.
+# The whole life of a project, as a release engineer would run it: check, bootstrap an
+# old release, review the upgrade's plan, run `up` (old and new nodes both work), then
+# `finish` once the old nodes are gone.
+S=build/cli/strata
+DB="$STRATA_TEST_DB"
+OLD=core@1.0.0,rate_limiting@1.0.0
+run "$S" check --source examples
+run "$S" graph --source examples --from "$OLD"
+run "$S" apply bootstrap --source examples --db "$DB" --to "$OLD"
 status=0
-run build/cli/strata check --source examples || status=$?
-echo "(exit status $status)"
-exit "$status"
+run "$S" status --source examples --db "$DB" || status=$?
+echo "(exit status $status: new versions are available)"
+run "$S" plan up --source examples --from "$OLD"
+run "$S" apply up --source examples --db "$DB"
+status=0
+run "$S" status --source examples --db "$DB" || status=$?
+echo "(exit status $status: finish is pending)"
+run "$S" plan finish --source examples --from "$OLD"
+run "$S" apply finish --source examples --db "$DB" --yes
+run "$S" status --source examples --db "$DB"
