@@ -238,20 +238,34 @@ private:
     Subsystem &subsystem = project.subsystems[ref.subsystem];
     Version &version = subsystem.versions[ref.version];
     if (state == FoldState::InProgress) {
-      diags.report(DiagID::ErrRequiresCycle, version.nameRange,
-                   project.describe(ref) + " requires itself through its requirements");
+      // The edges from `ref` back to itself are on the stack: name the cycle, with a note
+      // at each edge's declaration.
+      auto first = llvm::find_if(foldStack, [&](const Edge &e) { return e.from == ref; });
+      std::string path;
+      for (auto it = first; it != foldStack.end(); ++it)
+        path += project.describe(it->from) + " -> ";
+      path += project.describe(ref);
+      auto builder = diags.report(DiagID::ErrRequiresCycle, version.nameRange, path);
+      for (auto it = first; it != foldStack.end(); ++it)
+        builder.note(DiagID::NoteRequiredHere, it->range);
       state = FoldState::Failed;
       return false;
     }
     state = FoldState::InProgress;
     bool ok = true;
-    for (unsigned p : version.parents)
+    for (unsigned p : version.parents) {
+      foldStack.push_back({ref, version.nameRange});
       ok &= fold({ref.subsystem, p});
+      foldStack.pop_back();
+    }
     std::vector<const Schema *> visible;
     std::vector<std::string> visibleNames;
     for (const ResolvedRequirement &req : version.requirements) {
       VersionRef target{req.subsystem, req.lowest};
-      if (!fold(target)) {
+      foldStack.push_back({ref, req.range});
+      bool folded = fold(target);
+      foldStack.pop_back();
+      if (!folded) {
         ok = false;
         continue;
       }
@@ -442,6 +456,14 @@ private:
         out.addSqlObject(o);
     return out;
   }
+
+  /// A dependency being followed while folding: `from` needs the version being folded;
+  /// `range` is where that dependency is declared.
+  struct Edge {
+    VersionRef from;
+    SourceRange range;
+  };
+  std::vector<Edge> foldStack;
 
   DiagnosticsEngine &diags;
   Project project;
