@@ -34,6 +34,7 @@ int main(int argc, char **argv) {
   showCmd->add_option("target", show.target, "SUBSYSTEM@VERSION, such as core@1.0.0")
       ->required();
   showCmd->add_option("--source,-s", showSource, "Directory with the .strata files (default: .)");
+  showCmd->add_option("paths", show.paths, "Files or directories with the .strata files");
   showCmd->add_flag("--ops", show.ops, "Print the version's Ops and checksum instead");
 
   PlanOptions plan;
@@ -44,6 +45,7 @@ int main(int argc, char **argv) {
       ->required()
       ->check(CLI::IsMember({"up", "finish", "bootstrap"}));
   planCmd->add_option("--source,-s", planSource, "Directory with the .strata files (default: .)");
+  planCmd->add_option("paths", plan.paths, "Files or directories with the .strata files");
   planCmd->add_option("--from", plan.from,
                       "Executed versions, such as core@1.0.0,acl@1.0.0 (default: none)");
   planCmd->add_option("--to", plan.to, "Target versions (default: every subsystem's latest)");
@@ -56,6 +58,7 @@ int main(int argc, char **argv) {
   std::string graphFormat = "dot";
   CLI::App *graphCmd = app.add_subcommand("graph", "Print the version DAG as Graphviz DOT");
   graphCmd->add_option("--source,-s", graphSource, "Directory with the .strata files (default: .)");
+  graphCmd->add_option("paths", graphOpts.paths, "Files or directories with the .strata files");
   graphCmd->add_option("--from", graphOpts.from, "Executed versions, to mark nodes");
   graphCmd->add_option("--format", graphFormat, "dot")->check(CLI::IsMember({"dot"}));
 
