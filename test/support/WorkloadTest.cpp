@@ -1,0 +1,136 @@
+// Workload generation, as text: what goes into the INSERT, SELECT and UPDATE of a table,
+// the order of tables, and what cannot be generated. Running workloads against a database
+// is what test/planner/ApplyPlanTest.cpp does.
+#include "test/support/Workload.h"
+
+#include "compiler/Compilation.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+using namespace strata;
+using test::generateWorkload;
+using test::TableWorkload;
+using test::Workload;
+using ::testing::HasSubstr;
+
+namespace {
+
+/// The state of the last version of the project's only subsystem.
+compiler::Schema stateOf(const std::string &text) {
+  compiler::Compilation compilation;
+  compilation.addSource("workload.strata", text);
+  const compiler::Project *project = compilation.run();
+  if (!project) {
+    std::string diags;
+    llvm::raw_string_ostream os(diags);
+    compilation.diagnostics().render(os, false);
+    ADD_FAILURE() << "the project does not compile:\n" << os.str();
+    return {};
+  }
+  return project->subsystems[0].versions.back().state;
+}
+
+/// Declared parents first, but "routes" sorts before "services".
+const char *gateway = R"(
+subsystem core {
+  version "1.0.0" {
+    enum protocol { http, https }
+    table services {
+      id        uuid primary key
+      seq       bigserial
+      name      text not null unique
+      port      integer not null default 80
+      protocol  protocol not null
+      enabled   boolean
+      payload   jsonb
+      created   timestamptz
+      weight    double precision
+    }
+    table routes {
+      id         uuid primary key
+      service_id uuid not null references services(id)
+      name       varchar(3)
+      tags       text[]
+    }
+  }
+}
+)";
+
+TEST(WorkloadTest, ParentsFirstAndOnlyWhatTheVersionWrites) {
+  llvm::Expected<Workload> w = generateWorkload(stateOf(gateway), {"o", 100});
+  ASSERT_TRUE(bool(w)) << llvm::toString(w.takeError());
+  ASSERT_EQ(w->tables.size(), 2u);
+  EXPECT_EQ(w->tables[0].table, "services");
+  EXPECT_EQ(w->tables[1].table, "routes");
+
+  const TableWorkload &services = w->tables[0];
+  // The serial and the column with a default are left to the database; the enum gets
+  // its first label; the key and the referenced column come back.
+  EXPECT_EQ(services.insert,
+            "INSERT INTO \"services\" (\"id\", \"name\", \"protocol\", \"enabled\", \"payload\", "
+            "\"created\", \"weight\") VALUES (gen_random_uuid(), 'o100', 'http', true, '{}', "
+            "now(), 1.5) RETURNING \"id\"");
+  EXPECT_EQ(services.select,
+            "SELECT \"id\", \"seq\", \"name\", \"port\", \"protocol\", \"enabled\", \"payload\", "
+            "\"created\", \"weight\" FROM \"services\" WHERE \"id\" = $1");
+  EXPECT_EQ(services.update, "UPDATE \"services\" SET \"weight\" = 1.5 WHERE \"id\" = $1");
+
+  const TableWorkload &routes = w->tables[1];
+  // The foreign key is the parent's row; varchar(3) keeps the end of the text.
+  EXPECT_EQ(routes.insert, "INSERT INTO \"routes\" (\"id\", \"service_id\", \"name\", \"tags\") "
+                           "VALUES (gen_random_uuid(), $1, '101', '{}') RETURNING \"id\"");
+  ASSERT_EQ(routes.foreign.size(), 1u);
+  EXPECT_EQ(routes.foreign[0].param, 1u);
+  EXPECT_EQ(routes.foreign[0].parentTable, "services");
+  EXPECT_EQ(routes.foreign[0].parentColumn, "id");
+  EXPECT_EQ(routes.update, "UPDATE \"routes\" SET \"tags\" = '{}' WHERE \"id\" = $1");
+}
+
+TEST(WorkloadTest, ValuesDifferFromRunToRun) {
+  compiler::Schema s = stateOf(gateway);
+  llvm::Expected<Workload> a = generateWorkload(s, {"o", 1});
+  llvm::Expected<Workload> b = generateWorkload(s, {"o", 1000});
+  ASSERT_TRUE(a && b);
+  EXPECT_THAT(a->tables[0].insert, HasSubstr("'o1'"));
+  EXPECT_THAT(b->tables[0].insert, HasSubstr("'o1000'"));
+}
+
+TEST(WorkloadTest, QuotesNamesAndCompositeKeys) {
+  llvm::Expected<Workload> w = generateWorkload(stateOf(R"(
+subsystem core {
+  version "1.0.0" {
+    table "Odd ""Name""" {
+      identifier text not null
+      period     timestamptz not null
+      value      integer
+      primary key (identifier, period)
+    }
+  }
+}
+)"));
+  ASSERT_TRUE(bool(w)) << llvm::toString(w.takeError());
+  ASSERT_EQ(w->tables.size(), 1u);
+  EXPECT_EQ(w->tables[0].insert, "INSERT INTO \"Odd \"\"Name\"\"\" (\"identifier\", \"period\", "
+                                 "\"value\") VALUES ('w1', now(), 2) RETURNING \"identifier\", "
+                                 "\"period\"");
+  EXPECT_EQ(w->tables[0].select, "SELECT \"identifier\", \"period\", \"value\" FROM \"Odd "
+                                 "\"\"Name\"\"\" WHERE \"identifier\" = $1 AND \"period\" = $2");
+}
+
+TEST(WorkloadTest, RefusesNotNullColumnsItCannotFill) {
+  llvm::Expected<Workload> w = generateWorkload(stateOf(R"(
+subsystem core {
+  version "1.0.0" {
+    table accounts {
+      id      uuid primary key
+      balance money not null
+    }
+  }
+}
+)"));
+  ASSERT_FALSE(bool(w));
+  EXPECT_THAT(llvm::toString(w.takeError()), HasSubstr("\"balance\""));
+}
+
+} // namespace
