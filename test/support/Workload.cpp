@@ -152,6 +152,8 @@ std::string Workload::str() const {
   std::string out;
   for (const TableWorkload &t : tables) {
     out += t.insert + ";\n";
+    if (!t.insertMinimal.empty())
+      out += t.insertMinimal + ";\n";
     if (!t.select.empty())
       out += t.select + ";\n";
     if (!t.update.empty())
@@ -212,7 +214,9 @@ llvm::Expected<Workload> generateWorkload(const Schema &schema, const WorkloadOp
       }
     }
 
+    // Values of the full insert, and whether the minimal one needs them too.
     std::vector<std::string> names, exprs;
+    std::vector<bool> required;
     for (const Column &c : t->columns) {
       if (isGenerated(c) || leftNull.count(c.name))
         continue;
@@ -222,6 +226,7 @@ llvm::Expected<Workload> generateWorkload(const Schema &schema, const WorkloadOp
         w.foreign.push_back(parent->second);
         names.push_back(c.name);
         exprs.push_back(fmt::format("${}", parent->second.param));
+        required.push_back(true);
         continue;
       }
       // What an application leaves to the database: defaults.
@@ -237,12 +242,29 @@ llvm::Expected<Workload> generateWorkload(const Schema &schema, const WorkloadOp
       }
       names.push_back(c.name);
       exprs.push_back(*v);
+      required.push_back(c.notNull);
     }
-    w.insert = names.empty() ? fmt::format("INSERT INTO {} DEFAULT VALUES", sql::ident(t->name))
-                             : fmt::format("INSERT INTO {} ({}) VALUES ({})", sql::ident(t->name),
-                                           sql::identList(names), llvm::join(exprs, ", "));
-    if (!w.returning.empty())
-      w.insert += " RETURNING " + sql::identList(w.returning);
+    auto insertOf = [&](bool minimal) {
+      std::vector<std::string> n, e;
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (minimal && !required[i])
+          continue;
+        n.push_back(names[i]);
+        // A fresh value: unique columns must not collide with the full row's.
+        e.push_back(minimal && exprs[i][0] != '$' ? *values.of(t->findColumn(names[i])->type)
+                                                  : exprs[i]);
+      }
+      std::string out =
+          n.empty() ? fmt::format("INSERT INTO {} DEFAULT VALUES", sql::ident(t->name))
+                    : fmt::format("INSERT INTO {} ({}) VALUES ({})", sql::ident(t->name),
+                                  sql::identList(n), llvm::join(e, ", "));
+      if (!w.returning.empty())
+        out += " RETURNING " + sql::identList(w.returning);
+      return out;
+    };
+    w.insert = insertOf(false);
+    if (llvm::is_contained(required, false))
+      w.insertMinimal = insertOf(true);
 
     if (!w.keyColumns.empty()) {
       w.select = selectByKey(t->name, w.columns, w.keyColumns);
@@ -287,32 +309,36 @@ llvm::Expected<WorkloadRun> runWorkload(runtime::Connection &conn, const Workloa
   for (const TableWorkload &t : workload.tables) {
     std::vector<Value> params;
     for (const ForeignValue &f : t.foreign)
-      params.push_back(run.rows[f.parentTable].returned[f.parentColumn]);
-    llvm::Expected<runtime::Result> r = conn.execParams(t.insert, params);
-    if (!r)
-      return failure(t.insert + "\n  " + errorText(r.takeError()));
-    WrittenRow &row = run.rows[t.table];
-    if (!t.returning.empty()) {
+      params.push_back(run.rows[f.parentTable].front().returned[f.parentColumn]);
+    std::vector<WrittenRow> &rows = run.rows[t.table];
+    for (const std::string *insert : {&t.insert, &t.insertMinimal}) {
+      if (insert->empty())
+        continue;
+      llvm::Expected<runtime::Result> r = conn.execParams(*insert, params);
+      if (!r)
+        return failure(*insert + "\n  " + errorText(r.takeError()));
+      WrittenRow &row = rows.emplace_back();
+      if (t.returning.empty())
+        continue;
       if (r->rows() != 1)
-        return failure(fmt::format("{}\n  returned {} rows, expected 1", t.insert, r->rows()));
+        return failure(fmt::format("{}\n  returned {} rows, expected 1", *insert, r->rows()));
       for (size_t i = 0; i < t.returning.size(); ++i) {
         int col = static_cast<int>(i);
-        row.returned[t.returning[i]] =
-            r->isNull(0, col) ? Value() : Value(r->get(0, col).str());
+        row.returned[t.returning[i]] = r->isNull(0, col) ? Value() : Value(r->get(0, col).str());
       }
+      if (t.keyColumns.empty())
+        continue;
+      for (const std::string &k : t.keyColumns)
+        row.key.push_back(row.returned[k]);
+      llvm::Expected<std::map<std::string, Value>> read =
+          readRow(conn, t.table, t.columns, t.keyColumns, row.key);
+      if (!read)
+        return read.takeError();
+      row.read = std::move(*read);
     }
-    if (t.keyColumns.empty())
-      continue;
-    for (const std::string &k : t.keyColumns)
-      row.key.push_back(row.returned[k]);
-    llvm::Expected<std::map<std::string, Value>> read =
-        readRow(conn, t.table, t.columns, t.keyColumns, row.key);
-    if (!read)
-      return read.takeError();
-    row.read = std::move(*read);
     if (t.update.empty())
       continue;
-    llvm::Expected<runtime::Result> u = conn.execParams(t.update, row.key);
+    llvm::Expected<runtime::Result> u = conn.execParams(t.update, rows.front().key);
     if (!u)
       return failure(t.update + "\n  " + errorText(u.takeError()));
   }

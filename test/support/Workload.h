@@ -4,9 +4,11 @@
 //
 // Per table, parents before children (by foreign key): an INSERT that names only the
 // columns the version knows and has to write (every column without a default, except
-// identity and serial ones), RETURNING the primary key and whatever children reference;
-// a SELECT of exactly the version's columns by that key; an UPDATE of one non-key column
-// by key. Foreign keys take the key of the row this workload inserted into the parent
+// identity and serial ones), RETURNING the primary key and whatever children reference,
+// and a second, minimal INSERT of only what must be given (NOT NULL columns without a
+// default), which leaves every nullable column null as an application may; a SELECT of
+// exactly the version's columns by key for each row; an UPDATE of one non-key column of
+// the first row by key. Foreign keys take the key of the row this workload inserted into the parent
 // (bound as parameters when the workload runs), or stay null where the column allows it.
 //
 // Values are typed literals chosen by the column's DataType, unique per workload (a
@@ -51,6 +53,9 @@ struct TableWorkload {
   /// What the INSERT returns: the key columns first, then columns that children reference.
   std::vector<std::string> returning;
   std::string insert;
+  /// The INSERT of only the NOT NULL columns without default (and foreign keys); empty
+  /// when that is what `insert` does already. Same parameters.
+  std::string insertMinimal;
   std::vector<ForeignValue> foreign;
   /// Every column the version knows, in table order: what it reads.
   std::vector<std::string> columns;
@@ -82,15 +87,16 @@ std::string selectByKey(llvm::StringRef table, llvm::ArrayRef<std::string> colum
 /// A value as the server returned it in text form; nullopt for NULL.
 using Value = std::optional<std::string>;
 
-/// What a run did to one table: the row it inserted.
+/// A row a run inserted.
 struct WrittenRow {
   std::map<std::string, Value> returned; ///< the INSERT's RETURNING
   std::vector<Value> key;                ///< keyColumns' values, in order
-  std::map<std::string, Value> read;     ///< the SELECT after the UPDATE
+  std::map<std::string, Value> read;     ///< the SELECT right after the INSERT
 };
 
 struct WorkloadRun {
-  std::map<std::string, WrittenRow> rows; ///< by table
+  /// By table: the row of `insert`, then that of `insertMinimal` if any.
+  std::map<std::string, std::vector<WrittenRow>> rows;
 };
 
 /// Runs \p workload statement by statement on \p conn (each in its own transaction),

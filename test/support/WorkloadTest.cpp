@@ -74,12 +74,19 @@ TEST(WorkloadTest, ParentsFirstAndOnlyWhatTheVersionWrites) {
   EXPECT_EQ(services.select,
             "SELECT \"id\", \"seq\", \"name\", \"port\", \"protocol\", \"enabled\", \"payload\", "
             "\"created\", \"weight\" FROM \"services\" WHERE \"id\" = $1");
+  // Only the NOT NULL columns without default, with values of their own (name is unique).
+  EXPECT_EQ(services.insertMinimal,
+            "INSERT INTO \"services\" (\"id\", \"name\", \"protocol\") VALUES "
+            "(gen_random_uuid(), 'o101', 'http') RETURNING \"id\"");
   EXPECT_EQ(services.update, "UPDATE \"services\" SET \"weight\" = 1.5 WHERE \"id\" = $1");
 
   const TableWorkload &routes = w->tables[1];
   // The foreign key is the parent's row; varchar(3) keeps the end of the text.
   EXPECT_EQ(routes.insert, "INSERT INTO \"routes\" (\"id\", \"service_id\", \"name\", \"tags\") "
-                           "VALUES (gen_random_uuid(), $1, '101', '{}') RETURNING \"id\"");
+                           "VALUES (gen_random_uuid(), $1, '102', '{}') RETURNING \"id\"");
+  // The minimal row: the key and the foreign key only.
+  EXPECT_EQ(routes.insertMinimal, "INSERT INTO \"routes\" (\"id\", \"service_id\") VALUES "
+                                  "(gen_random_uuid(), $1) RETURNING \"id\"");
   ASSERT_EQ(routes.foreign.size(), 1u);
   EXPECT_EQ(routes.foreign[0].param, 1u);
   EXPECT_EQ(routes.foreign[0].parentTable, "services");

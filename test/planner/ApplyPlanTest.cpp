@@ -1,0 +1,619 @@
+// The planner's plans applied to a real PostgreSQL (STRATA_TEST_DB, from scripts/pg.sh;
+// skipped without it): the compatibility proof of DESIGN.md, tested.
+//
+// For every golden plan case that the planner accepts (test/golden/plan/<case>, rejected
+// ones are left out; those marked unsafe are in) and for the example of DESIGN.md, with
+// O the schema of the --from nodes and N that of the --to nodes:
+//
+// 1. a fresh database A is bootstrapped at O, and O's application workload (inserts,
+//    selects and updates of exactly O's columns, test/support/Workload.h) runs;
+// 2. `up`: O's workload runs again and N's workload runs, both must succeed (old and new
+//    nodes share the database); rows that O wrote read back through N's columns and the
+//    other way round, with equal values wherever a column exists for both (renamed
+//    columns and tables followed);
+// 3. `finish`: N's workload runs again, and every row written so far reads back through
+//    N's columns;
+// 4. the catalog of A equals that of a fresh database B bootstrapped at N: replaying up and
+//    finish gives the same schema as bootstrap(N), with no helper left behind (triggers,
+//    functions, views, sequences, NOT VALID constraints, invalid indexes).
+//
+// A plan with steps marked unsafe may break old nodes by the author's decision: there a
+// failure of O's workload after `up` is reported (NOTE) but does not fail the test, and
+// O's workload keeps what the author vouches for (N's foreign keys on O's columns).
+//
+// Columns compare as a set, and a different order is only a NOTE: expand/contract puts a
+// re-created column last, and a merge folds its branches in its own order.
+#include "compiler/Compilation.h"
+#include "planner/Planner.h"
+#include "planner/Sql.h"
+#include "planner/VersionGraph.h"
+#include "runtime/Inspector.h"
+#include "runtime/Runner.h"
+#include "test/support/Workload.h"
+
+#include <gtest/gtest.h>
+
+#include <llvm/ADT/StringExtras.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Path.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <set>
+#include <unistd.h>
+
+using namespace strata;
+using test::Value;
+using test::Workload;
+using test::WorkloadRun;
+
+namespace {
+
+const char *const goldenDir = STRATA_SOURCE_DIR "/test/golden/plan";
+
+// --- the cases ----------------------------------------------------------------------------
+
+struct ApplyCase {
+  std::string name;
+  std::string path; ///< the buffer name, relative to the repository
+  std::string from, to;
+};
+
+void PrintTo(const ApplyCase &c, std::ostream *os) {
+  *os << c.name << " (--from " << c.from << " --to " << (c.to.empty() ? "latest" : c.to) << ")";
+}
+
+std::string readFile(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return "";
+  return (*buffer)->getBuffer().str();
+}
+
+/// `--from X --to Y` of the first line `// plan: ...`.
+void readPlanLine(llvm::StringRef text, ApplyCase &c) {
+  llvm::StringRef first = text.split('\n').first;
+  if (!first.consume_front("// plan:"))
+    return;
+  llvm::SmallVector<llvm::StringRef, 8> words;
+  first.split(words, ' ', -1, /*KeepEmpty=*/false);
+  for (size_t i = 0; i + 1 < words.size(); ++i) {
+    if (words[i] == "--from")
+      c.from = words[++i].str();
+    else if (words[i] == "--to")
+      c.to = words[++i].str();
+  }
+}
+
+/// Golden plan cases the planner accepts (no `// expect: error` line), and the example.
+std::vector<ApplyCase> allCases() {
+  std::vector<ApplyCase> out;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(goldenDir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    std::string name = llvm::sys::path::filename(it->path()).str();
+    std::string text = readFile(it->path() + "/input.strata");
+    if (text.empty() || llvm::StringRef(text).contains("// expect: error"))
+      continue;
+    ApplyCase c{name, "test/golden/plan/" + name + "/input.strata", "", ""};
+    readPlanLine(text, c);
+    out.push_back(c);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ApplyCase &a, const ApplyCase &b) { return a.name < b.name; });
+  out.push_back({"design", "examples/design/design.strata", "core@1.0.0,rate_limiting@1.0.0", ""});
+  return out;
+}
+
+// --- the project --------------------------------------------------------------------------
+
+struct Loaded {
+  std::unique_ptr<compiler::Compilation> compilation;
+  const compiler::Project *project = nullptr;
+  std::unique_ptr<planner::VersionGraph> graph;
+  std::vector<compiler::VersionRef> from, to;
+  compiler::Schema o, n;
+  std::string failure;
+};
+
+/// The schema of a database that ran \p nodes (and what they depend on): each
+/// subsystem's state at its newest node, united.
+compiler::Schema stateAt(const compiler::Project &project, const planner::VersionGraph &graph,
+                         llvm::ArrayRef<compiler::VersionRef> nodes) {
+  std::map<unsigned, compiler::VersionRef> newest;
+  for (compiler::VersionRef r : graph.closure(nodes)) // in topological order
+    newest[r.subsystem] = r;
+  compiler::Schema out;
+  for (const auto &[_, r] : newest) {
+    const compiler::Schema &s = project.at(r).state;
+    for (const auto &[name, table] : s.tables())
+      out.putTable(*table);
+    for (const auto &[name, e] : s.enums())
+      out.putEnum(e);
+  }
+  return out;
+}
+
+Loaded load(const ApplyCase &c) {
+  Loaded out;
+  out.compilation = std::make_unique<compiler::Compilation>();
+  out.compilation->addSource(c.path, readFile(std::string(STRATA_SOURCE_DIR) + "/" + c.path));
+  out.project = out.compilation->run();
+  if (!out.project) {
+    std::string diags;
+    llvm::raw_string_ostream os(diags);
+    out.compilation->diagnostics().render(os, false);
+    out.failure = "does not compile:\n" + os.str();
+    return out;
+  }
+  out.graph = std::make_unique<planner::VersionGraph>(*out.project);
+  auto from = planner::parseNodeList(*out.project, c.from);
+  auto to = planner::parseNodeList(*out.project, c.to);
+  if (!from || !to) {
+    out.failure = "--from/--to: " + (from ? std::string() : llvm::toString(from.takeError())) +
+                  (to ? std::string() : llvm::toString(to.takeError()));
+    return out;
+  }
+  out.from = *from;
+  out.to = *to;
+  // As the planner does: a subsystem the targets do not name goes to its latest version.
+  for (unsigned s = 0; s < out.project->subsystems.size(); ++s)
+    if (llvm::none_of(out.to, [&](compiler::VersionRef r) { return r.subsystem == s; }))
+      out.to.push_back({s, out.project->subsystems[s].latest()});
+  out.o = stateAt(*out.project, *out.graph, out.from);
+  out.n = stateAt(*out.project, *out.graph, out.to);
+  return out;
+}
+
+/// O as the author of an unsafe plan vouches for it: old nodes' writes already obey N's
+/// foreign keys on the columns they know (fk_existing_column_unsafe: "every release since
+/// 0.9 writes only existing services"), so O's workload writes keys of parent rows there.
+compiler::Schema vouchedFor(const compiler::Schema &o, const compiler::Schema &n) {
+  compiler::Schema out = o;
+  for (const auto &[name, nTable] : n.tables()) {
+    const compiler::Table *oTable = o.findTable(name);
+    if (!oTable)
+      continue;
+    for (const compiler::Constraint &c : nTable->constraints) {
+      const compiler::Table *parent = o.findTable(c.refTable);
+      bool known = c.kind == compiler::ConstraintKind::ForeignKey && parent &&
+                   !oTable->findConstraint(c.name) &&
+                   llvm::all_of(c.columns, [&](const std::string &col) {
+                     return oTable->findColumn(col) != nullptr;
+                   }) &&
+                   llvm::all_of(c.refColumns, [&](const std::string &col) {
+                     return parent->findColumn(col) != nullptr;
+                   });
+      if (known)
+        out.mutableTable(name).constraints.push_back(c);
+    }
+  }
+  return out;
+}
+
+/// Renames between O and N, so that a row can be read through both versions' names:
+/// the Ops of the nodes that `up` runs, replayed on O's names.
+struct Renames {
+  std::map<std::string, std::string> tables;                                     ///< O -> N
+  std::map<std::pair<std::string, std::string>, std::string> columns;            ///< (O t, O c) -> N c
+
+  std::string table(const std::string &oTable) const {
+    auto it = tables.find(oTable);
+    return it == tables.end() ? oTable : it->second;
+  }
+  std::string column(const std::string &oTable, const std::string &oColumn) const {
+    auto it = columns.find({oTable, oColumn});
+    return it == columns.end() ? oColumn : it->second;
+  }
+};
+
+Renames renamesBetween(const Loaded &p) {
+  Renames r;
+  std::vector<compiler::VersionRef> before = p.graph->closure(p.from);
+  std::set<compiler::VersionRef> ran(before.begin(), before.end());
+  // Current names of O's tables and columns.
+  std::map<std::string, std::string> tableNow;
+  std::map<std::pair<std::string, std::string>, std::string> columnNow;
+  for (const auto &[name, table] : p.o.tables()) {
+    tableNow[name] = name;
+    for (const compiler::Column &c : table->columns)
+      columnNow[{name, c.name}] = c.name;
+  }
+  for (compiler::VersionRef node : p.graph->closure(p.to)) {
+    if (ran.count(node))
+      continue;
+    for (const compiler::Op &op : p.project->at(node).ops) {
+      if (op.kind == compiler::OpKind::RenameTable)
+        for (auto &[_, now] : tableNow)
+          if (now == op.table)
+            now = op.newName;
+      if (op.kind == compiler::OpKind::RenameColumn)
+        for (auto &[key, now] : columnNow)
+          if (tableNow[key.first] == op.table && now == op.name)
+            now = op.newName;
+    }
+  }
+  for (const auto &[o, now] : tableNow)
+    if (o != now)
+      r.tables[o] = now;
+  for (const auto &[key, now] : columnNow)
+    if (key.second != now)
+      r.columns[key] = now;
+  return r;
+}
+
+// --- the databases ------------------------------------------------------------------------
+
+std::optional<std::string> serverConnInfo() {
+  const char *connInfo = std::getenv("STRATA_TEST_DB");
+  if (!connInfo || !*connInfo)
+    return std::nullopt;
+  return std::string(connInfo);
+}
+
+/// A database of its own, created on the server and dropped with the object.
+class FreshDatabase {
+public:
+  FreshDatabase(const std::string &caseName, const std::string &suffix) {
+    static std::atomic<int> counter{0};
+    std::string tail = "_" + suffix + "_" + std::to_string(getpid()) + "_" +
+                       std::to_string(counter++);
+    std::string raw = "strata_apply_" + caseName;
+    for (char &ch : raw)
+      ch = llvm::isAlnum(ch) ? llvm::toLower(ch) : '_';
+    name = raw.substr(0, 63 - tail.size()) + tail;
+    llvm::Expected<runtime::Connection> conn = runtime::Connection::open(*serverConnInfo());
+    if (!conn) {
+      error = llvm::toString(conn.takeError());
+      return;
+    }
+    admin.emplace(std::move(*conn));
+    if (llvm::Expected<runtime::Result> r =
+            admin->exec("CREATE DATABASE " + planner::sql::ident(name));
+        !r) {
+      error = llvm::toString(r.takeError());
+      return;
+    }
+    connInfo = *serverConnInfo() + " dbname=" + name;
+  }
+  ~FreshDatabase() {
+    if (!admin || connInfo.empty())
+      return;
+    if (llvm::Expected<runtime::Result> r = admin->exec(
+            "DROP DATABASE IF EXISTS " + planner::sql::ident(name) + " WITH (FORCE)");
+        !r)
+      ADD_FAILURE() << "dropping " << name << ": " << llvm::toString(r.takeError());
+  }
+  FreshDatabase(const FreshDatabase &) = delete;
+  FreshDatabase &operator=(const FreshDatabase &) = delete;
+
+  std::string name, connInfo, error;
+
+private:
+  std::optional<runtime::Connection> admin;
+};
+
+/// The catalog as text: the Schema model, then what the model has no place for but a
+/// finished upgrade must not leave behind.
+std::string catalogOf(runtime::Connection &conn) {
+  llvm::Expected<runtime::Inspection> inspection = runtime::inspect(conn, {});
+  if (!inspection)
+    return "inspect failed: " + llvm::toString(inspection.takeError());
+  std::string out = runtime::describeSchema(inspection->schema);
+  for (const runtime::InvalidIndex &i : inspection->invalidIndexes)
+    out += "INVALID index " + i.index.name + " on " + i.table + "\n";
+  for (const runtime::ConstraintRef &c : inspection->notValidConstraints)
+    out += "NOT VALID constraint " + c.name + " on " + c.table + "\n";
+  for (const std::string &u : inspection->unsupported)
+    out += "unsupported: " + u + "\n";
+  // strata's own objects start with "strata_"; helpers of a plan never do.
+  const char *extras[][2] = {
+      {"views", "SELECT relname FROM pg_class WHERE relkind IN ('v', 'm') AND relnamespace = "
+                "'public'::regnamespace"},
+      {"sequences", "SELECT relname FROM pg_class WHERE relkind = 'S' AND relnamespace = "
+                    "'public'::regnamespace"},
+      {"functions", "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace"},
+      {"triggers", "SELECT tgrelid::regclass || '.' || tgname FROM pg_trigger WHERE NOT "
+                   "tgisinternal"},
+  };
+  for (const auto &[what, query] : extras) {
+    std::string sql = std::string("SELECT coalesce(string_agg(x, ', ' ORDER BY x), '') FROM (") +
+                      query + ") AS q(x) WHERE x NOT LIKE 'strata\\_%'";
+    llvm::Expected<runtime::Result> r = conn.exec(sql);
+    out += std::string(what) + ": " +
+           (r ? r->get(0, 0).str() : "failed: " + llvm::toString(r.takeError())) + "\n";
+  }
+  return out;
+}
+
+/// \p description (describeSchema) without column positions, sorted again.
+std::string withoutColumnOrder(const std::string &description) {
+  static const std::regex position(R"(^(table \S+ column )[0-9]+ )");
+  llvm::SmallVector<llvm::StringRef, 64> lines;
+  llvm::StringRef(description).split(lines, '\n', -1, /*KeepEmpty=*/false);
+  std::vector<std::string> out;
+  for (llvm::StringRef line : lines)
+    out.push_back(std::regex_replace(line.str(), position, "$1"));
+  std::sort(out.begin(), out.end());
+  return llvm::join(out, "\n") + "\n";
+}
+
+/// The column lines of two descriptions that differ, "-" for \p a and "+" for \p b.
+std::string columnOrderDiff(const std::string &a, const std::string &b) {
+  auto columns = [](const std::string &d) {
+    llvm::SmallVector<llvm::StringRef, 64> lines;
+    llvm::StringRef(d).split(lines, '\n', -1, /*KeepEmpty=*/false);
+    std::set<std::string> out;
+    for (llvm::StringRef line : lines)
+      if (line.contains(" column "))
+        out.insert(line.str());
+    return out;
+  };
+  std::set<std::string> ca = columns(a), cb = columns(b);
+  std::string out;
+  for (const std::string &line : ca)
+    if (!cb.count(line))
+      out += "  - " + line + "\n";
+  for (const std::string &line : cb)
+    if (!ca.count(line))
+      out += "  + " + line + "\n";
+  return out;
+}
+
+// --- the test -----------------------------------------------------------------------------
+
+class ApplyPlan : public testing::TestWithParam<ApplyCase> {
+protected:
+  void SetUp() override {
+    if (!serverConnInfo())
+      GTEST_SKIP() << "STRATA_TEST_DB is not set (scripts/pg.sh start)";
+    if (GetParam().from.empty())
+      GTEST_SKIP() << "no --from: nothing to upgrade";
+    p = load(GetParam());
+    ASSERT_EQ(p.failure, "");
+  }
+
+  /// A runner on \p connInfo for \p targets; its log goes to runLog.
+  llvm::Error run(const std::string &connInfo, llvm::ArrayRef<compiler::VersionRef> targets,
+                  planner::Phase phase) {
+    runtime::RunnerOptions options;
+    options.connInfo = connInfo;
+    options.targets.assign(targets.begin(), targets.end());
+    options.exec.batchSize = 2; // several batches even for the few rows here
+    llvm::raw_string_ostream log(runLog);
+    compiler::Compilation &compilation = *p.compilation;
+    runtime::Runner runner(
+        *p.project, *p.graph,
+        [&compilation](compiler::SourceRange r) {
+          return compilation.diagnostics().describe(r.Start);
+        },
+        options, log);
+    switch (phase) {
+    case planner::Phase::Bootstrap:
+      return runner.bootstrap();
+    case planner::Phase::Up:
+      return runner.up();
+    case planner::Phase::Finish:
+      return runner.finish();
+    }
+    llvm_unreachable("unknown phase");
+  }
+
+  /// The `up` plan has steps the author marked unsafe: old nodes may break.
+  bool planIsUnsafe() {
+    planner::PlanRequest request;
+    request.phase = planner::Phase::Up;
+    request.targets = p.to;
+    request.start = planner::startingPointFrom(*p.graph, p.from);
+    llvm::Expected<planner::Plan> plan =
+        planner::makePlan(*p.project, *p.graph, request,
+                          [](compiler::SourceRange) { return std::string(); });
+    if (!plan) {
+      ADD_FAILURE() << llvm::toString(plan.takeError());
+      return false;
+    }
+    return llvm::any_of(plan->steps, [](const planner::Step &s) { return s.unsafe; });
+  }
+
+  /// Runs \p schema's workload (a new range of values each time) on \p conn.
+  std::optional<WorkloadRun> workload(runtime::Connection &conn, const compiler::Schema &schema,
+                                      const std::string &who, const std::string &when,
+                                      bool mayFail = false) {
+    test::WorkloadOptions options;
+    options.tag = who;
+    options.firstValue = ++runs * 1000 + 1;
+    llvm::Expected<Workload> w = test::generateWorkload(schema, options);
+    if (!w) {
+      ADD_FAILURE() << GetParam().name << ": no workload for " << who << ": "
+                    << llvm::toString(w.takeError());
+      return std::nullopt;
+    }
+    llvm::Expected<WorkloadRun> r = test::runWorkload(conn, *w);
+    if (!r) {
+      std::string message = GetParam().name + ": " + who + "'s workload " + when + " failed:\n" +
+                            llvm::toString(r.takeError());
+      if (mayFail) {
+        std::cout << "[  NOTE    ] " << message << "\n  (the plan is marked unsafe)\n";
+        return std::nullopt;
+      }
+      ADD_FAILURE() << message << "\n--- workload ---\n" << w->str() << "--- runner log ---\n"
+                    << runLog;
+      return std::nullopt;
+    }
+    return std::move(*r);
+  }
+
+  /// How the writer's names become the reader's.
+  enum class Names { Same, OldToNew, NewToOld };
+
+  /// Reads the rows of \p written through \p reader's columns, by \p reader's key. With
+  /// \p compare, reads them through the writer's columns too, and checks that every column
+  /// both know (through renames) has the same value either way.
+  void crossRead(runtime::Connection &conn, const WorkloadRun &written,
+                 const compiler::Schema &writer, const compiler::Schema &reader, Names names,
+                 const std::string &what, bool compare, bool mayFail = false) {
+    for (const auto &[table, rows] : written.rows)
+      for (const test::WrittenRow &row : rows)
+        crossReadRow(conn, table, row, writer, reader, names, what, compare, mayFail);
+  }
+
+  void crossReadRow(runtime::Connection &conn, const std::string &table,
+                    const test::WrittenRow &row, const compiler::Schema &writer,
+                    const compiler::Schema &reader, Names names, const std::string &what,
+                    bool compare, bool mayFail) {
+    const compiler::Table *wt = writer.findTable(table);
+    std::string readerTable = table;
+    if (names == Names::OldToNew)
+      readerTable = renames.table(table);
+    if (names == Names::NewToOld)
+      for (const auto &[o, nName] : renames.tables)
+        if (nName == table)
+          readerTable = o;
+    const compiler::Table *rt = reader.findTable(readerTable);
+    if (!wt || !rt || row.key.empty())
+      return;
+    auto toReader = [&](const std::string &column) -> std::string {
+      if (names == Names::OldToNew)
+        return renames.column(table, column);
+      if (names == Names::NewToOld)
+        for (const auto &[key, nName] : renames.columns)
+          if (key.first == readerTable && nName == column)
+            return key.second;
+      return column;
+    };
+    std::map<std::string, std::string> common; // writer column -> reader column
+    for (const compiler::Column &c : wt->columns)
+      if (rt->findColumn(toReader(c.name)))
+        common[c.name] = toReader(c.name);
+    // The reader finds the row by its own key, whose values the writer read.
+    const compiler::Constraint *rpk = rt->primaryKey();
+    const compiler::Constraint *wpk = wt->primaryKey();
+    if (!rpk || !wpk)
+      return;
+    std::vector<Value> readerKey;
+    for (const std::string &k : rpk->columns) {
+      auto found = llvm::find_if(common, [&](const auto &e) { return e.second == k; });
+      if (found == common.end() || !row.read.count(found->first))
+        break;
+      readerKey.push_back(row.read.at(found->first));
+    }
+    if (readerKey.size() != rpk->columns.size())
+      return; // the reader's key is made of columns the writer does not know
+    auto columnsOf = [](const compiler::Table &t) {
+      std::vector<std::string> out;
+      for (const compiler::Column &c : t.columns)
+        out.push_back(c.name);
+      return out;
+    };
+    std::string where = GetParam().name + ": " + what + " (\"" + table + "\")";
+    auto report = [&](const std::string &message) {
+      if (mayFail)
+        std::cout << "[  NOTE    ] " << where << ": " << message
+                  << "\n  (the plan is marked unsafe)\n";
+      else
+        ADD_FAILURE() << where << ": " << message << "\n--- runner log ---\n" << runLog;
+    };
+    auto asRead = test::readRow(conn, readerTable, columnsOf(*rt), rpk->columns, readerKey);
+    if (!asRead) {
+      report(llvm::toString(asRead.takeError()));
+      return;
+    }
+    if (!compare)
+      return;
+    auto asWritten = test::readRow(conn, table, columnsOf(*wt), wpk->columns, row.key);
+    if (!asWritten) {
+      report(llvm::toString(asWritten.takeError()));
+      return;
+    }
+    for (const auto &[wc, rc] : common)
+      EXPECT_EQ(asWritten->at(wc), asRead->at(rc))
+          << where << ": \"" << wc << "\" as written, \"" << readerTable << "\".\"" << rc
+          << "\" as read";
+  }
+
+  Loaded p;
+  Renames renames;
+  std::string runLog;
+  int runs = 0;
+};
+
+TEST_P(ApplyPlan, UpServesBothVersionsAndFinishGivesTheBootstrapCatalog) {
+  const std::string &name = GetParam().name;
+  renames = renamesBetween(p);
+  bool unsafe = planIsUnsafe();
+  if (unsafe)
+    p.o = vouchedFor(p.o, p.n);
+
+  FreshDatabase a(name, "a");
+  ASSERT_EQ(a.error, "");
+  if (llvm::Error err = run(a.connInfo, p.from, planner::Phase::Bootstrap))
+    FAIL() << name << ": bootstrap of --from: " << llvm::toString(std::move(err)) << "\n" << runLog;
+  llvm::Expected<runtime::Connection> app = runtime::Connection::open(a.connInfo);
+  ASSERT_TRUE(bool(app)) << llvm::toString(app.takeError());
+
+  // Before the upgrade: old nodes only.
+  std::optional<WorkloadRun> oBefore = workload(*app, p.o, "o", "before up");
+  ASSERT_TRUE(oBefore);
+
+  if (llvm::Error err = run(a.connInfo, p.to, planner::Phase::Up))
+    FAIL() << name << ": up: " << llvm::toString(std::move(err)) << "\n" << runLog;
+
+  // Between up and finish: old and new nodes side by side, each reading what the other
+  // wrote.
+  std::optional<WorkloadRun> oDuring = workload(*app, p.o, "o", "after up", unsafe);
+  std::optional<WorkloadRun> nDuring = workload(*app, p.n, "n", "after up");
+  crossRead(*app, *oBefore, p.o, p.n, Names::OldToNew,
+            "a row old nodes wrote before up, read by new nodes", true, unsafe);
+  if (oDuring)
+    crossRead(*app, *oDuring, p.o, p.n, Names::OldToNew,
+              "a row old nodes wrote after up, read by new nodes", true);
+  if (nDuring)
+    crossRead(*app, *nDuring, p.n, p.o, Names::NewToOld,
+              "a row new nodes wrote, read by old nodes", true, unsafe);
+
+  if (llvm::Error err = run(a.connInfo, p.to, planner::Phase::Finish))
+    FAIL() << name << ": finish: " << llvm::toString(std::move(err)) << "\n" << runLog;
+
+  // After finish: new nodes only, with every row written so far.
+  workload(*app, p.n, "n", "after finish");
+  crossRead(*app, *oBefore, p.o, p.n, Names::OldToNew,
+            "after finish, a row old nodes wrote before up", false);
+  if (oDuring)
+    crossRead(*app, *oDuring, p.o, p.n, Names::OldToNew,
+              "after finish, a row old nodes wrote after up", false);
+  if (nDuring)
+    crossRead(*app, *nDuring, p.n, p.n, Names::Same,
+              "after finish, a row new nodes wrote after up", false);
+  std::string replayed = catalogOf(*app);
+
+  FreshDatabase b(name, "b");
+  ASSERT_EQ(b.error, "");
+  if (llvm::Error err = run(b.connInfo, p.to, planner::Phase::Bootstrap))
+    FAIL() << name << ": bootstrap of --to: " << llvm::toString(std::move(err)) << "\n" << runLog;
+  llvm::Expected<runtime::Connection> fresh = runtime::Connection::open(b.connInfo);
+  ASSERT_TRUE(bool(fresh)) << llvm::toString(fresh.takeError());
+  std::string bootstrapped = catalogOf(*fresh);
+  // Columns compare as a set: a column that expand/contract re-creates (a type change
+  // through a shadow column, a rename) ends up last, and a merge folds its branches in one
+  // order while a database came through them in another. PostgreSQL cannot reorder
+  // columns without a rewrite; applications name their columns.
+  EXPECT_EQ(withoutColumnOrder(bootstrapped), withoutColumnOrder(replayed))
+      << name << ": up + finish (right) does not give the catalog of bootstrap(N) (left)";
+  if (withoutColumnOrder(bootstrapped) == withoutColumnOrder(replayed) &&
+      bootstrapped != replayed)
+    std::cout << "[  NOTE    ] " << name << ": same columns in another order than bootstrap(N):\n"
+              << columnOrderDiff(bootstrapped, replayed);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, ApplyPlan, testing::ValuesIn(allCases()),
+                         [](const testing::TestParamInfo<ApplyCase> &info) {
+                           return info.param.name;
+                         });
+
+} // namespace
