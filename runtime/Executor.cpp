@@ -77,13 +77,15 @@ llvm::Error Executor::withRetries(const planner::Step &step,
     auto cap = std::min<int64_t>(options.retryBase.count() << std::min(n, 6u), 10'000);
     std::uniform_int_distribution<int64_t> jitter(cap / 2, cap);
     auto wait = std::chrono::milliseconds(jitter(rng));
-    if (options.log)
+    if (options.log) {
       *options.log << fmt::format("  lock not granted within {} ms on {}: retrying in {} ms "
                                   "(attempt {} of {})\n",
                                   options.lockTimeout.count(),
                                   step.lockTables.empty() ? std::string("the table")
                                                           : "\"" + step.lockTables[0] + "\"",
                                   wait.count(), n + 1, options.maxAttempts);
+      options.log->flush();
+    }
     std::this_thread::sleep_for(wait);
   }
 }
@@ -110,10 +112,14 @@ llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord
     err = runNonTransactional(step, index);
   if (err)
     return err;
-  if (options.log)
+  if (options.log) {
     *options.log << fmt::format("  {}@{} {} step {}: {} ({})\n", step.subsystem, step.version,
                                 planner::phaseName(step.phase), index + 1, step.reason,
                                 elapsed(start));
+    // Fix: flushed per step. To a pipe (a CI log, kubectl logs) the lines came out only
+    // at exit, and a killed run lost the record of the steps it had completed.
+    options.log->flush();
+  }
   return llvm::Error::success();
 }
 
@@ -144,48 +150,59 @@ llvm::Error Executor::runNonTransactional(const planner::Step &step, int index) 
   static const std::regex createIndex(
       R"re(^CREATE (UNIQUE )?INDEX CONCURRENTLY "((?:[^"]|"")+)")re");
   std::smatch m;
-  bool skip = false;
+  std::optional<std::string> indexName;
   if (std::regex_search(step.sql, m, createIndex)) {
     std::string name = m[2].str();
     for (size_t at = name.find("\"\""); at != std::string::npos; at = name.find("\"\"", at + 1))
       name.erase(at, 1);
-    llvm::Expected<Result> r = conn.execParams(
-        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace",
-        {std::optional<std::string>(name)});
-    if (!r)
-      return r.takeError();
-    if (r->rows() == 1) {
-      if (r->get(0, 0) == "t") {
-        skip = true;
-      } else {
-        if (options.log)
-          *options.log << "  dropping invalid index \"" << name
+    indexName = std::move(name);
+  }
+  // Fix: the check runs before every attempt, not once before the first. A build whose
+  // wait for older transactions hits lock_timeout (PostgreSQL applies it to those waits)
+  // also leaves an INVALID index, and the retry then failed with "relation already
+  // exists" instead of building it again.
+  auto attempt = [&]() -> llvm::Error {
+    if (indexName) {
+      llvm::Expected<Result> r = conn.execParams(
+          "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+          "WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace",
+          {std::optional<std::string>(*indexName)});
+      if (!r)
+        return r.takeError();
+      if (r->rows() == 1 && r->get(0, 0) == "t")
+        return llvm::Error::success();
+      if (r->rows() == 1) {
+        if (options.log) {
+          *options.log << "  dropping invalid index \"" << *indexName
                        << "\" left by an interrupted build\n";
+          options.log->flush();
+        }
+        // Under lock_timeout like the build: the drop waits for every transaction that
+        // uses the table, and must not queue behind one for ever.
         if (auto d = conn.exec("DROP INDEX CONCURRENTLY IF EXISTS " +
-                               planner::sql::ident(name));
+                               planner::sql::ident(*indexName));
             !d)
           return d.takeError();
       }
     }
-  }
-  if (!skip) {
-    llvm::Error err = withRetries(step, [&]() -> llvm::Error {
-      auto set = conn.exec(fmt::format("SET lock_timeout = '{}ms'; SET statement_timeout = 0",
-                                       options.lockTimeout.count()));
-      if (!set)
-        return set.takeError();
-      llvm::Expected<Result> r = conn.exec(step.sql);
-      auto reset = conn.exec("RESET lock_timeout; RESET statement_timeout");
-      if (!reset)
-        llvm::consumeError(reset.takeError());
-      if (!r)
-        return r.takeError();
-      return llvm::Error::success();
-    });
-    if (err)
-      return err;
-  }
+    llvm::Expected<Result> r = conn.exec(step.sql);
+    if (!r)
+      return r.takeError();
+    return llvm::Error::success();
+  };
+  llvm::Error err = withRetries(step, [&]() -> llvm::Error {
+    auto set = conn.exec(fmt::format("SET lock_timeout = '{}ms'; SET statement_timeout = 0",
+                                     options.lockTimeout.count()));
+    if (!set)
+      return set.takeError();
+    llvm::Error result = attempt();
+    auto reset = conn.exec("RESET lock_timeout; RESET statement_timeout");
+    if (!reset)
+      llvm::consumeError(reset.takeError());
+    return result;
+  });
+  if (err)
+    return err;
   if (!options.record)
     return llvm::Error::success();
   return recordDone(step, index, false);
