@@ -53,30 +53,57 @@ llvm::Error StateStore::ensure(llvm::StringRef strataVersion) {
     return present.takeError();
   std::vector<std::pair<planner::Phase, planner::PlanRequest>> runs;
   if (!*present) {
+    // Fix: created in one transaction, with strata's own record. Step by step, a run
+    // killed between the two tables (or before the record) left tables that every later
+    // run tried to create again ("relation already exists"), for good.
     planner::PlanRequest request;
     request.phase = planner::Phase::Bootstrap;
-    runs.push_back({planner::Phase::Bootstrap, request});
-  } else {
-    llvm::Expected<Result> r = conn.exec(
-        "SELECT version, checksum FROM strata_nodes WHERE subsystem = 'strata'");
-    if (!r)
+    llvm::Expected<planner::Plan> plan = planner::makePlan(*project, graph, request, none);
+    if (!plan)
+      return plan.takeError();
+    std::string text = "BEGIN;\n";
+    for (const planner::Step &step : plan->steps) {
+      assert(step.transactional && "strata's own tables are created in one transaction");
+      text += step.sql + ";\n";
+    }
+    if (llvm::Expected<Result> r = conn.exec(text); !r) {
+      llvm::Error err = r.takeError();
+      if (auto rb = conn.exec("ROLLBACK"); !rb)
+        llvm::consumeError(rb.takeError());
+      return err;
+    }
+    for (compiler::VersionRef node : graph.closure({{0, latest}}))
+      if (llvm::Error err = recordNode({stateSubsystem, project->at(node).text,
+                                        project->at(node).checksum, true},
+                                       "bootstrap", 0, strataVersion)) {
+        if (auto rb = conn.exec("ROLLBACK"); !rb)
+          llvm::consumeError(rb.takeError());
+        return err;
+      }
+    if (llvm::Expected<Result> r = conn.exec("COMMIT"); !r)
       return r.takeError();
-    std::vector<compiler::VersionRef> done;
-    for (int i = 0; i < r->rows(); ++i)
-      if (auto v = own.findVersion(r->get(i, 0)))
-        done.push_back({0, *v});
-    if (llvm::is_contained(done, compiler::VersionRef{0, latest}))
-      return llvm::Error::success();
-    // An older strata made these tables: upgrade them, both phases at once (nothing but
-    // strata itself uses them).
-    planner::PlanRequest up;
-    up.phase = planner::Phase::Up;
-    up.start = planner::startingPointFrom(graph, done);
-    planner::PlanRequest finish = up;
-    finish.phase = planner::Phase::Finish;
-    runs.push_back({planner::Phase::Up, up});
-    runs.push_back({planner::Phase::Finish, finish});
+    return llvm::Error::success();
   }
+  llvm::Expected<Result> r = conn.exec(
+      "SELECT version, checksum FROM strata_nodes WHERE subsystem = 'strata'");
+  if (!r)
+    return r.takeError();
+  std::vector<compiler::VersionRef> done;
+  for (int i = 0; i < r->rows(); ++i)
+    if (auto v = own.findVersion(r->get(i, 0)))
+      done.push_back({0, *v});
+  if (llvm::is_contained(done, compiler::VersionRef{0, latest}))
+    return llvm::Error::success();
+  // An older strata made these tables: upgrade them, both phases at once (nothing but
+  // strata itself uses them).
+  planner::PlanRequest up;
+  up.phase = planner::Phase::Up;
+  up.start = planner::startingPointFrom(graph, done);
+  planner::PlanRequest finish = up;
+  finish.phase = planner::Phase::Finish;
+  runs.push_back({planner::Phase::Up, up});
+  runs.push_back({planner::Phase::Finish, finish});
+
   ExecOptions options;
   options.record = false;
   Executor executor(conn, options);
