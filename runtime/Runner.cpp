@@ -56,6 +56,14 @@ llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
   if (!lock)
     return lock.takeError();
   auto session = std::make_unique<Session>(Session{std::move(*work), std::move(*lock)});
+  // Fix: PostgreSQL notices a dead client only when it next talks to it, so the backend
+  // of a killed strata went on with its statement unobserved (a concurrent index build
+  // for hours, waiting for old snapshots for ever) while holding a lock the next run
+  // needs. PostgreSQL 14+ can check the socket while a statement runs; older servers do
+  // not know the setting, which is then left alone.
+  if (llvm::Expected<Result> r = session->work.exec("SET client_connection_check_interval = 1000");
+      !r)
+    llvm::consumeError(r.takeError());
   // Poll, never block: a session waiting in pg_advisory_lock holds a snapshot that a
   // concurrent index build in the holder's session would wait for, forever.
   auto start = std::chrono::steady_clock::now();
