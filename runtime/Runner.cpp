@@ -188,7 +188,8 @@ llvm::Expected<DatabaseStatus> Runner::status() {
 
 llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planner::Phase phase,
                              const std::vector<planner::NodeId> &nodes,
-                             const std::vector<planner::NodeId> &pendingAfterUp) {
+                             const std::vector<planner::NodeId> &pendingAfterUp,
+                             bool recordNodes) {
   StateStore store(session.work);
   llvm::Expected<std::map<StepKey, StepRecord>> done = store.steps();
   if (!done)
@@ -212,6 +213,8 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
             std::move(err));
       ++index;
     }
+    if (!recordNodes)
+      continue;
     bool pending = phase == planner::Phase::Up && llvm::is_contained(pendingAfterUp, node);
     NodeRecord record{node.subsystem, node.version, node.checksum, !pending};
     const char *phaseText = phase == planner::Phase::Finish ? "finish" : planner::phaseName(phase);
@@ -222,7 +225,33 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
                        phase == planner::Phase::Up ? "migrated up" : planner::phaseName(phase),
                        phase == planner::Phase::Up ? (pending ? "pending finish" : "executed")
                                                    : "executed");
+    log.flush();
   }
+  return llvm::Error::success();
+}
+
+llvm::Error Runner::recordBootstrap(Session &session, const planner::Plan &plan) {
+  // Fix: every node of a bootstrap is recorded at its end, in one transaction. Recorded
+  // target by target, a bootstrap killed between two subsystems left a database that
+  // counted as bootstrapped with only some of its nodes (and none of their ancestors):
+  // bootstrap then refused to resume and up re-ran versions whose tables existed.
+  // Unrecorded, a cut-short bootstrap still needs bootstrap, which resumes (its
+  // completed steps are in strata_steps).
+  StateStore store(session.work);
+  if (llvm::Expected<Result> begin = session.work.exec("BEGIN"); !begin)
+    return begin.takeError();
+  for (const planner::NodeId &n : plan.applies)
+    if (llvm::Error err = store.recordNode({n.subsystem, n.version, n.checksum, true}, "bootstrap",
+                                           0, options.strataVersion)) {
+      if (auto rb = session.work.exec("ROLLBACK"); !rb)
+        llvm::consumeError(rb.takeError());
+      return err;
+    }
+  if (llvm::Expected<Result> commit = session.work.exec("COMMIT"); !commit)
+    return commit.takeError();
+  for (const planner::NodeId &n : plan.to)
+    log << fmt::format("{} bootstrap: executed\n", nodeName(n));
+  log.flush();
   return llvm::Error::success();
 }
 
@@ -251,14 +280,11 @@ llvm::Error Runner::bootstrap() {
     return plan.takeError();
   log << "bootstrapping the database...\n";
   // Bootstrap steps belong to the target nodes; every node they contain is recorded.
-  std::vector<planner::NodeId> targets = plan->to;
-  if (llvm::Error err = runSteps(**session, *plan, planner::Phase::Bootstrap, targets, {}))
+  if (llvm::Error err = runSteps(**session, *plan, planner::Phase::Bootstrap, plan->to, {},
+                                 /*recordNodes=*/false))
     return err;
-  for (const planner::NodeId &n : plan->applies)
-    if (!llvm::is_contained(targets, n))
-      if (llvm::Error err = store.recordNode({n.subsystem, n.version, n.checksum, true},
-                                             "bootstrap", 0, options.strataVersion))
-        return err;
+  if (llvm::Error err = recordBootstrap(**session, *plan))
+    return err;
   log << "database is up to date\n";
   return llvm::Error::success();
 }
@@ -466,14 +492,10 @@ llvm::Error Runner::runPlanFile(const planner::Plan &plan) {
     return err;
   switch (plan.phase) {
   case planner::Phase::Bootstrap: {
-    if (llvm::Error err = runSteps(**session, plan, plan.phase, plan.to, {}))
+    if (llvm::Error err = runSteps(**session, plan, plan.phase, plan.to, {},
+                                   /*recordNodes=*/false))
       return err;
-    for (const planner::NodeId &n : plan.applies)
-      if (!llvm::is_contained(plan.to, n))
-        if (llvm::Error err = store.recordNode({n.subsystem, n.version, n.checksum, true},
-                                               "bootstrap", 0, options.strataVersion))
-          return err;
-    return llvm::Error::success();
+    return recordBootstrap(**session, plan);
   }
   case planner::Phase::Up:
     // Without the finish plan at hand every applied node waits for finish.

@@ -82,7 +82,10 @@ private:
   llvm::Expected<std::unique_ptr<Session>> open();
   llvm::Error runSteps(Session &session, const planner::Plan &plan, planner::Phase phase,
                        const std::vector<planner::NodeId> &nodes,
-                       const std::vector<planner::NodeId> &pendingAfterUp);
+                       const std::vector<planner::NodeId> &pendingAfterUp,
+                       bool recordNodes = true);
+  /// Records every node of a completed bootstrap plan, in one transaction.
+  llvm::Error recordBootstrap(Session &session, const planner::Plan &plan);
 
   const compiler::Project &project;
   const planner::VersionGraph &graph;
