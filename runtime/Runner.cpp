@@ -318,17 +318,27 @@ llvm::Error Runner::up() {
                                "version as it was, or re-run it with --force",
                                fmt::join(names, ", "), names.size() == 1 ? "it" : "they"));
   }
-  for (const NodeRecord &r : changed)
-    if (llvm::Error err = store.forgetNode(r.subsystem, r.version))
-      return err;
+  // Fix: --force re-runs a changed version as new, so what stays recorded must still be
+  // closed under dependencies. A changed version that a kept one was built on (1.0.0
+  // edited under 1.1.0) gave the planner a start without its base, and it crashed; the
+  // records had already been deleted by then.
+  for (const NodeRecord &c : changed) {
+    unsigned sub = *project.findSubsystem(c.subsystem); // startingPoint knew it
+    compiler::VersionRef ref{sub, *project.subsystems[sub].findVersion(c.version)};
+    std::vector<std::string> builtOn;
+    for (const planner::StartingPoint::Entry &e : start->executed)
+      if (!(e.node == ref) && llvm::is_contained(graph.closure({e.node}), ref))
+        builtOn.push_back(project.describe(e.node));
+    if (!builtOn.empty())
+      return failure(fmt::format(
+          "{}@{} changed since it ran, and {} ran after it: --force re-runs a changed version "
+          "only when no version that ran was built on it; restore {}@{} as it was",
+          c.subsystem, c.version, fmt::join(builtOn, ", "), c.subsystem, c.version));
+  }
   std::vector<std::string> pending;
   for (const planner::StartingPoint::Entry &e : start->executed)
     if (!e.finished)
       pending.push_back(project.describe(e.node));
-  if (!pending.empty() && !options.force)
-    return failure(fmt::format("the database has versions pending finish: {}; run 'strata apply "
-                               "finish' once no old node runs (or --force to upgrade anyway)",
-                               fmt::join(pending, ", ")));
   planner::PlanRequest request;
   request.phase = planner::Phase::Up;
   request.targets = options.targets;
@@ -336,6 +346,22 @@ llvm::Error Runner::up() {
   llvm::Expected<planner::Plan> plan = planner::makePlan(project, graph, request, locate);
   if (!plan)
     return plan.takeError();
+  // Fix: nothing to do is success even with versions pending finish. Checked before the
+  // pending refusal, so that the second of two identical `apply up` (two deploy jobs, the
+  // waiter of the runner lock) finds the work done instead of failing on the pending
+  // finish the first one left, as it should.
+  if (plan->applies.empty()) {
+    log << "database is already up to date\n";
+    if (!pending.empty())
+      log << fmt::format("pending finish: {}; run 'strata apply finish' once no node of the "
+                         "old version runs\n",
+                         fmt::join(pending, ", "));
+    return llvm::Error::success();
+  }
+  if (!pending.empty() && !options.force)
+    return failure(fmt::format("the database has versions pending finish: {}; run 'strata apply "
+                               "finish' once no old node runs (or --force to upgrade anyway)",
+                               fmt::join(pending, ", ")));
   if (plan->hasErrors()) {
     std::string list;
     for (const planner::Finding &f : plan->findings)
@@ -343,10 +369,11 @@ llvm::Error Runner::up() {
         list += fmt::format("\n  {}: error[{}]: {}", f.location, f.code, f.message);
     return failure("the plan is not safe to run:" + list);
   }
-  if (plan->applies.empty()) {
-    log << "database is already up to date\n";
-    return llvm::Error::success();
-  }
+  // Forgotten only now that the re-run is sure to start: a refusal above leaves the
+  // records as they were. (A re-run cut short resumes as a new version would.)
+  for (const NodeRecord &r : changed)
+    if (llvm::Error err = store.forgetNode(r.subsystem, r.version))
+      return err;
   request.phase = planner::Phase::Finish;
   llvm::Expected<planner::Plan> finishPlan = planner::makePlan(project, graph, request, locate);
   if (!finishPlan)
