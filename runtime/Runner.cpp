@@ -408,8 +408,10 @@ llvm::Error Runner::finish() {
   if (!records)
     return records.takeError();
   std::vector<NodeRecord> changed;
+  // Not options.force: finish re-runs nothing, so changed versions stay what they were
+  // (and are refused below).
   llvm::Expected<planner::StartingPoint> start =
-      startingPoint(project, *records, options.force, &changed);
+      startingPoint(project, *records, /*force=*/false, &changed);
   if (!start)
     return start.takeError();
   planner::PlanRequest request;
@@ -425,6 +427,19 @@ llvm::Error Runner::finish() {
   if (pending.empty()) {
     log << "no versions pending finish\n";
     return llvm::Error::success();
+  }
+  // Fix: finish refused nothing. A version edited after its up ran would get the finish
+  // steps of its new text on the schema its old text made (a check dropped that was never
+  // added, a NOT NULL on a column filled another way). --force does not help here: the
+  // new text's up has to run first.
+  if (!changed.empty()) {
+    std::vector<std::string> names;
+    for (const NodeRecord &r : changed)
+      names.push_back(r.subsystem + "@" + r.version);
+    return failure(fmt::format("{} changed since {} ran (checksum differs); restore the "
+                               "version as it was, or re-run it with 'strata apply up --force' "
+                               "before finishing",
+                               fmt::join(names, ", "), names.size() == 1 ? "it" : "they"));
   }
   // Plan with the pending nodes as targets, so that new versions are not included.
   request.targets.clear();
