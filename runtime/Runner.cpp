@@ -514,6 +514,19 @@ llvm::Error Runner::runPlanFile(const planner::Plan &plan) {
         missing.empty() ? std::string("nothing more")
                         : fmt::format("{}", fmt::join(missing, ", "))));
   }
+  // Fix: a plan file was a way around the pending-finish refusal of `apply up`: the plan
+  // records which versions ran, not whether they were finished.
+  if (plan.phase == planner::Phase::Up && !options.force) {
+    std::vector<std::string> pending;
+    for (const NodeRecord &r : records)
+      if (!r.executed && project.findSubsystem(r.subsystem))
+        pending.push_back(r.subsystem + "@" + r.version);
+    if (!pending.empty())
+      return failure(fmt::format("the database has versions pending finish: {}; run 'strata "
+                                 "apply finish' once no old node runs (or --force to upgrade "
+                                 "anyway)",
+                                 fmt::join(pending, ", ")));
+  }
   for (const planner::NodeId &n : plan.applies) {
     auto s = project.findSubsystem(n.subsystem);
     auto v = s ? project.subsystems[*s].findVersion(n.version) : std::nullopt;
