@@ -605,12 +605,32 @@ llvm::Error Runner::reset() {
     tables.push_back(name);
   for (const auto &[name, _] : created.enums())
     types.push_back(name);
+  // Fix: the trigger functions that serve old nodes until finish outlived their tables
+  // (a trigger goes with its table, its function does not). strata gives a trigger and
+  // its function one name; functions of the user's own are left alone.
+  std::vector<std::string> functions;
+  if (!tables.empty()) {
+    std::vector<std::string> regclasses;
+    for (const std::string &t : tables)
+      regclasses.push_back("to_regclass(" + planner::sql::literal(planner::sql::ident(t)) + ")");
+    llvm::Expected<Result> fns = conn.exec(fmt::format(
+        "SELECT DISTINCT p.oid::regprocedure::text FROM pg_trigger tg JOIN pg_proc p ON p.oid "
+        "= tg.tgfoid WHERE NOT tg.tgisinternal AND tg.tgname = p.proname AND tg.tgrelid = "
+        "ANY (ARRAY[{}]) ORDER BY 1",
+        fmt::join(regclasses, ", ")));
+    if (!fns)
+      return fns.takeError();
+    for (int i = 0; i < fns->rows(); ++i)
+      functions.push_back(fns->get(i, 0).str());
+  }
   std::string sql = "BEGIN;\n";
   for (const std::string &view : views)
     if (!created.findTable(view))
       sql += "DROP VIEW IF EXISTS " + planner::sql::ident(view) + ";\n";
   if (!tables.empty())
     sql += "DROP TABLE IF EXISTS " + planner::sql::identList(tables) + ";\n";
+  for (const std::string &fn : functions) // already quoted by regprocedure
+    sql += "DROP FUNCTION IF EXISTS " + fn + ";\n";
   if (!types.empty())
     sql += "DROP TYPE IF EXISTS " + planner::sql::identList(types) + ";\n";
   sql += "DROP TABLE IF EXISTS strata_steps, strata_nodes;\nCOMMIT";
