@@ -44,6 +44,37 @@ bool isVolatileExpr(llvm::StringRef expr) {
          llvm::StringRef(expr).contains_insensitive("nextval");
 }
 
+/// Whether a raw `sql` block may run in a transaction block: not with what PostgreSQL
+/// refuses there (CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM).
+bool canRunInTransaction(llvm::StringRef text) {
+  return !(text.contains_insensitive("concurrently") || text.contains_insensitive("vacuum"));
+}
+
+/// Whether two expressions are the same text, up to spaces and enclosing parentheses
+/// (`'http'` and `('http')`).
+bool sameExpression(llvm::StringRef a, llvm::StringRef b) {
+  auto bare = [](llvm::StringRef e) {
+    e = e.trim();
+    while (e.size() >= 2 && e.front() == '(' && e.back() == ')') {
+      // Only when the outer parentheses enclose everything: not "(a) + (b)".
+      int depth = 0;
+      bool encloses = true;
+      for (size_t i = 0; i + 1 < e.size(); ++i) {
+        depth += e[i] == '(' ? 1 : e[i] == ')' ? -1 : 0;
+        if (depth == 0) {
+          encloses = false;
+          break;
+        }
+      }
+      if (!encloses)
+        break;
+      e = e.drop_front().drop_back().trim();
+    }
+    return e;
+  };
+  return bare(a) == bare(b);
+}
+
 /// Type changes that keep every value an old node reads or writes valid, and in place
 /// need no rewrite (binary coercible): done directly in `up`.
 bool isBinaryCoercibleWidening(const DataType &from, const DataType &to) {
@@ -90,14 +121,30 @@ std::string helperName(llvm::StringRef kind, llvm::StringRef table, llvm::String
   std::string full = (table + "_" + column + "_" + kind).str();
   if (full.size() <= 63)
     return full;
-  std::string hash = llvm::utohexstr(llvm::xxHash64(full) & 0xffffffffu, /*LowerCase=*/true);
+  // Always 8 digits, so that equally long inputs give equally long names.
+  std::string hash = fmt::format("{:08x}", llvm::xxHash64(full) & 0xffffffffu);
   return makeObjectName(table, column, (kind + "_" + hash).str());
+}
+
+/// \p name with a suffix, for a helper that stands in for one object: the shadow column
+/// of a type change (column names are per table: no table prefix needed), or an index or
+/// constraint built under a temporary name. Shortened with a hash like helperName.
+std::string suffixedName(llvm::StringRef kind, llvm::StringRef name) {
+  std::string full = (name + "_" + kind).str();
+  if (full.size() <= 63)
+    return full;
+  std::string suffix = fmt::format("_{}_{:08x}", kind.str(), llvm::xxHash64(full) & 0xffffffffu);
+  // Cut on a UTF-8 character boundary.
+  size_t keep = 63 - suffix.size();
+  while (keep > 0 && (static_cast<unsigned char>(name[keep]) & 0xc0) == 0x80)
+    --keep;
+  return name.take_front(keep).str() + suffix;
 }
 
 class Rewriter {
 public:
   Rewriter(const Project &project, const Locator &locate, Schema base)
-      : project(project), locate(locate), cur(std::move(base)) {}
+      : project(project), locate(locate), start(base), cur(std::move(base)) {}
 
   /// Rewrites one node's Ops; \p runUp false for a pending node whose `up` already ran
   /// (its finish steps are still needed).
@@ -105,9 +152,23 @@ public:
     current = ref;
     const Version &version = project.at(ref);
     for (const Op &op : version.ops) {
+      ++opIndex;
       rewrite(op);
       applyOp(cur, op);
     }
+  }
+
+  /// Tells the rewriter every node it will see, in order, before the first: finish runs
+  /// after all of up, so a finish step must name a table as it is called once every
+  /// rename of this plan ran (see finishTable).
+  void planAhead(llvm::ArrayRef<VersionRef> nodes) {
+    size_t index = 0;
+    for (VersionRef ref : nodes)
+      for (const Op &op : project.at(ref).ops) {
+        ++index;
+        if (op.kind == OpKind::RenameTable)
+          renames.push_back({index, op.table, op.newName});
+      }
   }
 
   std::vector<Step> up, finish;
@@ -140,8 +201,22 @@ private:
   }
   void addFinish(Step s) {
     s.phase = Phase::Finish;
+    for (std::string &t : s.lockTables)
+      t = finishTable(t);
     finish.push_back(std::move(s));
   }
+
+  /// What \p table, as the current Op names it, is called when finish runs: renamed by
+  /// every later rename of this plan (up renames tables in place, and keeps a view with
+  /// the old name only until finish).
+  std::string finishTable(std::string table) const {
+    for (const Rename &r : renames)
+      if (r.opIndex > opIndex && r.from == table)
+        table = r.to;
+    return table;
+  }
+  /// finishTable, quoted for SQL.
+  std::string finishIdent(const std::string &table) const { return sql::ident(finishTable(table)); }
 
   Step ddl(const Op &op, std::string sql, std::string reason, LockMode lock,
            std::vector<std::string> tables) {
@@ -236,9 +311,10 @@ private:
     addUp(std::move(s));
   }
 
-  /// A BEFORE INSERT OR UPDATE trigger whose PL/pgSQL \p body runs for every row.
-  void triggerSteps(const Op &op, const std::string &tableName, const std::string &name,
-                    const std::string &body, const std::string &reason) {
+  /// A BEFORE INSERT OR UPDATE trigger whose PL/pgSQL \p body runs for every row, created
+  /// in up. Returns the SQL that removes it, for the caller to place in finish.
+  std::string createTrigger(const Op &op, const std::string &tableName, const std::string &name,
+                            const std::string &body, const std::string &reason) {
     std::string fn = sql::ident(name);
     std::string create = fmt::format(
         "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $strata$\n"
@@ -247,23 +323,41 @@ private:
         "CREATE TRIGGER {fn} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {fn}()",
         fmt::arg("fn", fn), fmt::arg("body", body), fmt::arg("t", sql::ident(tableName)));
     addUp(ddl(op, create, reason, LockMode::ShareRowExclusive, {tableName}));
-    addFinish(ddl(op,
-                  fmt::format("DROP TRIGGER IF EXISTS {fn} ON {t};\nDROP FUNCTION IF EXISTS {fn}()",
-                              fmt::arg("fn", fn), fmt::arg("t", sql::ident(tableName))),
+    return fmt::format("DROP TRIGGER IF EXISTS {fn} ON {t};\nDROP FUNCTION IF EXISTS {fn}()",
+                       fmt::arg("fn", fn), fmt::arg("t", finishIdent(tableName)));
+  }
+
+  /// A trigger created in up and dropped on its own in finish.
+  void triggerSteps(const Op &op, const std::string &tableName, const std::string &name,
+                    const std::string &body, const std::string &reason) {
+    addFinish(ddl(op, createTrigger(op, tableName, name, body, reason),
                   "remove the trigger that served old nodes", LockMode::AccessExclusive,
                   {tableName}));
   }
 
-  /// NOT NULL without a long lock: CHECK NOT VALID now, VALIDATE after the backfill (both in
-  /// up), SET NOT NULL (instant thanks to the valid check) and drop the check in finish.
+  /// The body of a trigger that stores \p fill in \p column when a write leaves it null.
+  static std::string fillBody(const std::string &column, const std::string &fill) {
+    return fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := {v};\n  END IF;\n",
+                       fmt::arg("c", sql::ident(column)), fmt::arg("v", sql::overNewRow(fill)));
+  }
+
+  /// NOT NULL without a long lock: CHECK NOT VALID and VALIDATE once the backfill has run
+  /// (both in up), SET NOT NULL (instant thanks to the valid check) and drop the check in
+  /// finish.
+  ///
+  /// The check waits for the backfill (flushValidations): a NOT VALID check still applies
+  /// to every UPDATE, so added earlier it would make any update of a row not yet filled
+  /// fail, old nodes' updates included.
   void notNullSteps(const Op &op, const std::string &tableName, const std::string &column) {
     std::string check = helperName("strata_nn", tableName, column);
-    addUp(ddl(op,
-              fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
-                          sql::ident(tableName), sql::ident(check), sql::ident(column)),
-              fmt::format("\"{}\".\"{}\" must not be null: checked for new writes now",
-                          tableName, column),
-              LockMode::AccessExclusive, {tableName}));
+    pendingValidations.push_back(
+        ddl(op,
+            fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+                        sql::ident(tableName), sql::ident(check), sql::ident(column)),
+            fmt::format("\"{}\".\"{}\" must not be null: a NOT VALID check, no scan under the "
+                        "lock",
+                        tableName, column),
+            LockMode::AccessExclusive, {tableName}));
     Step validate = ddl(op,
                         fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", sql::ident(tableName),
                                     sql::ident(check)),
@@ -274,8 +368,8 @@ private:
     addFinish(ddl(op,
                   fmt::format("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n"
                               "ALTER TABLE {t} DROP CONSTRAINT {k}",
-                              fmt::arg("t", sql::ident(tableName)), fmt::arg("c", sql::ident(column)),
-                              fmt::arg("k", sql::ident(check))),
+                              fmt::arg("t", finishIdent(tableName)),
+                              fmt::arg("c", sql::ident(column)), fmt::arg("k", sql::ident(check))),
                   "SET NOT NULL uses the validated check instead of scanning",
                   LockMode::AccessExclusive, {tableName}));
   }
@@ -293,7 +387,12 @@ private:
     case OpKind::CreateTable:
       return createTable(op);
     case OpKind::DropTable: {
-      Step s = ddl(op, "DROP TABLE " + sql::ident(op.table), "old nodes may still use it",
+      // A table new in this plan holds no data and no node uses it yet: dropped at once.
+      if (tableIsNew(op.table))
+        return addUp(ddl(op, "DROP TABLE " + sql::ident(op.table),
+                         "table new in this plan: no node uses it yet", LockMode::AccessExclusive,
+                         {op.table}));
+      Step s = ddl(op, "DROP TABLE " + finishIdent(op.table), "old nodes may still use it",
                    LockMode::AccessExclusive, {op.table});
       s.destroys = true;
       lint(op, s, "S102", fmt::format("dropping table \"{}\" destroys its data", op.table));
@@ -324,14 +423,23 @@ private:
                        "a default applies to new rows only: no rewrite",
                        LockMode::AccessExclusive, {op.table}));
     case OpKind::DropDefault:
+      if (tableIsNew(op.table))
+        return addUp(ddl(op,
+                         fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
+                                     sql::ident(op.table), sql::ident(op.name)),
+                         "table new in this plan", LockMode::AccessExclusive, {op.table}));
       return addFinish(ddl(op,
                            fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
-                                       sql::ident(op.table), sql::ident(op.name)),
+                                       finishIdent(op.table), sql::ident(op.name)),
                            "old nodes may insert rows that rely on the default",
                            LockMode::AccessExclusive, {op.table}));
     case OpKind::AddIndex:
       return addIndex(op, op.index);
     case OpKind::DropIndex: {
+      if (tableIsNew(op.table))
+        return addUp(ddl(op, "DROP INDEX " + sql::ident(op.name), "table new in this plan",
+                         LockMode::AccessExclusive, {op.table}));
+      relationsDroppedInFinish.insert(op.name);
       Step s = ddl(op, "DROP INDEX CONCURRENTLY IF EXISTS " + sql::ident(op.name),
                    "old nodes' queries may use it; concurrently, so writes go on",
                    LockMode::ShareUpdateExclusive, {op.table});
@@ -346,12 +454,26 @@ private:
                        {op.table}));
     case OpKind::AddConstraint:
       return addConstraint(op);
-    case OpKind::DropConstraint:
+    case OpKind::DropConstraint: {
+      if (tableIsNew(op.table))
+        return addUp(ddl(op,
+                         fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", sql::ident(op.table),
+                                     sql::ident(op.name)),
+                         "table new in this plan", LockMode::AccessExclusive, {op.table}));
+      // Until finish the constraint, its name and its index's name stay.
+      constraintsDroppedInFinish.insert({op.table, op.name});
+      if (const Constraint *c = table(op.table).findConstraint(op.name)) {
+        if (c->kind == ConstraintKind::PrimaryKey || c->kind == ConstraintKind::Unique)
+          relationsDroppedInFinish.insert(op.name);
+        if (c->kind == ConstraintKind::PrimaryKey)
+          primaryKeyDroppedInFinish.insert(op.table);
+      }
       return addFinish(ddl(op,
-                           fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", sql::ident(op.table),
+                           fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", finishIdent(op.table),
                                        sql::ident(op.name)),
                            "dropped once old nodes, which may rely on it, are gone",
                            LockMode::AccessExclusive, {op.table}));
+    }
     case OpKind::RenameConstraint:
       return addUp(ddl(op,
                        fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
@@ -414,6 +536,14 @@ private:
   }
 
   void renameTable(const Op &op) {
+    if (tableIsNew(op.table)) {
+      newTables.insert(op.newName);
+      return addUp(ddl(
+          op,
+          fmt::format("ALTER TABLE {} RENAME TO {}", sql::ident(op.table), sql::ident(op.newName)),
+          "table new in this plan: no node uses the old name", LockMode::AccessExclusive,
+          {op.table}));
+    }
     // The table takes its new name; a view with the old name keeps old nodes working (a
     // simple view is updatable, so their writes go through). Finish drops the view.
     addUp(ddl(op,
@@ -424,11 +554,25 @@ private:
               fmt::format("rename \"{}\" to \"{}\"; a view keeps the old name for old nodes",
                           op.table, op.newName),
               LockMode::AccessExclusive, {op.table}));
-    addFinish(ddl(op, "DROP VIEW IF EXISTS " + sql::ident(op.table),
-                  "old nodes are gone: drop the view with the old name", LockMode::AccessExclusive,
-                  {op.newName}));
-    if (tableIsNew(op.table))
-      newTables.insert(op.newName);
+    // DROP VIEW locks the view only, not the table behind it.
+    Step drop = ddl(op, "DROP VIEW IF EXISTS " + sql::ident(op.table),
+                    "old nodes are gone: drop the view with the old name",
+                    LockMode::AccessExclusive, {op.table});
+    drop.phase = Phase::Finish;
+    // The view depends on every column of the table: finish steps of earlier changes in
+    // this plan (a dropped column, a swapped type) would fail while it exists. It goes
+    // first, then, in the node of the first of them: old nodes are gone once finish runs.
+    std::string renamed = finishTable(op.newName);
+    auto first = llvm::find_if(
+        finish, [&](const Step &s) { return llvm::is_contained(s.lockTables, renamed); });
+    if (first == finish.end())
+      return finish.push_back(std::move(drop));
+    drop.subsystem = first->subsystem;
+    drop.version = first->version;
+    drop.reason = fmt::format("old nodes are gone: drop the view with the old name first, since "
+                              "it depends on columns that the next steps change (renamed in {})",
+                              project.at(current).text);
+    finish.insert(first, std::move(drop));
   }
 
   void addColumn(const Op &op) {
@@ -465,7 +609,21 @@ private:
                        c.name, op.table));
       return addUp(std::move(s));
     }
-    bool plain = !volatileDefault && (!needsNotNull || !c.defaultExpr.empty()) && op.fill.empty();
+    if (!op.fill.empty()) {
+      filled.insert({op.table, c.name});
+      // A fill computed from other columns carries values that old nodes wrote.
+      if (!checkSqlExpression(op.fill).columns.empty())
+        fedByOldNodes.insert({op.table, c.name});
+    }
+    // A fill that differs from a non-volatile default: added with the default, existing
+    // rows would get the default (PostgreSQL stores it for them) and the fill never. So the
+    // default waits until the column exists, as a volatile one does, and the backfill
+    // stores the fill.
+    bool fillOverDefault =
+        !op.fill.empty() && !c.defaultExpr.empty() && !sameExpression(op.fill, c.defaultExpr);
+    bool deferDefault = volatileDefault || fillOverDefault;
+    bool plain = !deferDefault && (!needsNotNull || !c.defaultExpr.empty()) &&
+                 (op.fill.empty() || !c.defaultExpr.empty());
     if (plain) {
       return addUp(ddl(op,
                        fmt::format("ALTER TABLE {} ADD COLUMN {}", sql::ident(op.table),
@@ -480,11 +638,14 @@ private:
     addUp(ddl(op,
               fmt::format("ALTER TABLE {} ADD COLUMN {}", sql::ident(op.table),
                           sql::columnDefinition(c, /*withNotNull=*/false,
-                                                /*withDefault=*/!volatileDefault)),
+                                                /*withDefault=*/!deferDefault)),
               volatileDefault ? "added without its volatile default, which would rewrite the table"
-                              : "added nullable first; NOT NULL comes after the backfill",
+              : fillOverDefault
+                  ? "added without its default, so that existing rows get the fill instead"
+              : needsNotNull ? "added nullable first; NOT NULL comes after the backfill"
+                             : "nullable column: catalog-only change; the fill comes next",
               LockMode::AccessExclusive, {op.table}));
-    if (volatileDefault)
+    if (deferDefault)
       addUp(ddl(op,
                 fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
                             sql::ident(op.table), sql::ident(c.name), c.defaultExpr),
@@ -492,8 +653,7 @@ private:
     std::string value = !op.fill.empty() ? op.fill : c.defaultExpr;
     if (!op.fill.empty())
       triggerSteps(op, op.table, helperName("strata_fill", op.table, c.name),
-                   fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := ({v});\n  END IF;\n",
-                               fmt::arg("c", sql::ident(c.name)), fmt::arg("v", value)),
+                   fillBody(c.name, value),
                    fmt::format("fill \"{}\" on rows that old nodes write", c.name));
     if (needsNotNull)
       notNullSteps(op, op.table, c.name);
@@ -508,6 +668,11 @@ private:
     const Table &t = table(op.table);
     const Column *c = t.findColumn(op.name);
     assert(c && "drop of a missing column");
+    if (tableIsNew(op.table))
+      return addUp(ddl(
+          op,
+          fmt::format("ALTER TABLE {} DROP COLUMN {}", sql::ident(op.table), sql::ident(op.name)),
+          "table new in this plan: no node uses it yet", LockMode::AccessExclusive, {op.table}));
     // New nodes no longer write the column: if old nodes' schema requires it, relax that
     // now or the new nodes' inserts fail.
     if (c->notNull && c->defaultExpr.empty() && c->generation == ColumnGeneration::None)
@@ -516,10 +681,10 @@ private:
                             sql::ident(op.name)),
                 "new nodes insert rows without this column", LockMode::AccessExclusive,
                 {op.table}));
-    Step s = ddl(op,
-                 fmt::format("ALTER TABLE {} DROP COLUMN {}", sql::ident(op.table),
-                             sql::ident(op.name)),
-                 "old nodes may still read or write it", LockMode::AccessExclusive, {op.table});
+    Step s = ddl(
+        op,
+        fmt::format("ALTER TABLE {} DROP COLUMN {}", finishIdent(op.table), sql::ident(op.name)),
+        "old nodes may still read or write it", LockMode::AccessExclusive, {op.table});
     s.destroys = true;
     lint(op, s, "S101",
          fmt::format("dropping column \"{}\" of \"{}\" destroys data", op.name, op.table));
@@ -577,23 +742,30 @@ private:
         "    NEW.{n} := NEW.{o};\n"
         "  END IF;\n",
         fmt::arg("n", newC), fmt::arg("o", oldC));
-    triggerSteps(op, op.table, helperName("strata_sync", op.table, to.name), body,
-                 what + ": keep both columns in sync while old and new nodes run");
+    std::string dropTrigger =
+        createTrigger(op, op.table, helperName("strata_sync", op.table, to.name), body,
+                      what + ": keep both columns in sync while old and new nodes run");
+    // Finish: the default moves first, while the trigger still fills the old column from
+    // the new one; then NOT NULL; then the trigger and the old column go together, so that
+    // no insert by a new node meets an old column that is NOT NULL and no longer filled, or
+    // a trigger whose column is gone.
+    if (!to.defaultExpr.empty())
+      addFinish(ddl(op,
+                    fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
+                                finishIdent(op.table), newC, to.defaultExpr),
+                    what + ": the default moves to the new column", LockMode::AccessExclusive,
+                    {op.table}));
     if (from.notNull)
       notNullSteps(op, op.table, to.name);
     backfillStep(op, op.table, fmt::format("{} = {}", newC, oldC),
                  fmt::format("{} IS NULL AND {} IS NOT NULL", newC, oldC), 0,
                  what + ": copy existing rows in batches");
     flushValidations();
-    if (!to.defaultExpr.empty())
-      addFinish(ddl(op,
-                    fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", tbl, newC,
-                                to.defaultExpr),
-                    what + ": the default moves to the new column", LockMode::AccessExclusive,
-                    {op.table}));
-    Step drop = ddl(op, fmt::format("ALTER TABLE {} DROP COLUMN {}", tbl, oldC),
-                    what + ": old nodes are gone, the old column goes",
-                    LockMode::AccessExclusive, {op.table});
+    Step drop = ddl(
+        op,
+        fmt::format("{};\nALTER TABLE {} DROP COLUMN {}", dropTrigger, finishIdent(op.table), oldC),
+        what + ": old nodes are gone, the sync trigger and the old column go",
+        LockMode::AccessExclusive, {op.table});
     drop.destroys = true;
     addFinish(std::move(drop));
   }
@@ -628,8 +800,11 @@ private:
                                          "after the old nodes are gone, or mark it unsafe",
                                          op.table, op.name, c->type.str(),
                                          op.column.type.str()));
-      Step s = ddl(op, alter, "type change in place (rewrites the table)",
-                   LockMode::AccessExclusive, {op.table});
+      Step s =
+          ddl(op,
+              fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", finishIdent(op.table), col,
+                          sql::columnType(op.column), usingClause),
+              "type change in place (rewrites the table)", LockMode::AccessExclusive, {op.table});
       s.rewrites = true;
       lint(op, s, "S105",
            fmt::format("changing the type of \"{}\".\"{}\" rewrites the table under an ACCESS "
@@ -640,7 +815,7 @@ private:
     // Widening: a shadow column of the new type, filled from the old one (by `using`, or a
     // cast) on every write and by a batched backfill, swapped in during finish.
     Column shadow = op.column;
-    shadow.name = helperName("strata_new", op.table, op.name);
+    shadow.name = suffixedName("strata_new", op.name);
     shadow.notNull = false;
     shadow.defaultExpr.clear();
     std::string conv = op.usingExpr.empty()
@@ -655,14 +830,20 @@ private:
     // written lets the trigger use it unchanged.
     std::string body = fmt::format(
         "  IF TG_OP = 'INSERT' OR NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
-        "    NEW.{n} := (SELECT ({conv}) FROM (SELECT (NEW).*) AS strata_row);\n"
+        "    NEW.{n} := {conv};\n"
         "  END IF;\n",
-        fmt::arg("n", newC), fmt::arg("o", col), fmt::arg("conv", conv));
-    triggerSteps(op, op.table, helperName("strata_sync", op.table, op.name), body,
-                 what + ": keep the shadow column in sync while old nodes write");
+        fmt::arg("n", newC), fmt::arg("o", col), fmt::arg("conv", sql::overNewRow(conv)));
+    std::string dropTrigger =
+        createTrigger(op, op.table, helperName("strata_sync", op.table, op.name), body,
+                      what + ": keep the shadow column in sync while old nodes write");
+    // NOT NULL of the old column carries over through a validated check on the shadow
+    // (SET NOT NULL in finish then needs no scan under the lock).
+    if (c->notNull)
+      notNullSteps(op, op.table, shadow.name);
     backfillStep(op, op.table, fmt::format("{} = ({})", newC, conv),
                  fmt::format("{} IS NULL AND {} IS NOT NULL", newC, col), 0,
                  what + ": convert existing rows in batches");
+    flushValidations();
     Finding f;
     f.code = "C210";
     f.message = fmt::format("until finish, \"{}\".\"{}\" keeps its old type {}: new nodes must "
@@ -670,18 +851,18 @@ private:
                             op.table, op.name, c->type.str());
     f.location = locate(op.range);
     findings.push_back(std::move(f));
+    // The trigger goes in the same transaction as the swap: dropped any earlier, a write by
+    // a new node to the old column in between would never reach the shadow, and be lost.
     std::string swap = fmt::format(
-        "ALTER TABLE {t} DROP COLUMN {o};\nALTER TABLE {t} RENAME COLUMN {n} TO {o}",
-        fmt::arg("t", tbl), fmt::arg("o", col), fmt::arg("n", newC));
-    if (c->notNull)
-      swap += fmt::format(";\nALTER TABLE {} ALTER COLUMN {} SET NOT NULL", tbl, col);
+        "{d};\nALTER TABLE {t} DROP COLUMN {o};\nALTER TABLE {t} RENAME COLUMN {n} TO {o}",
+        fmt::arg("d", dropTrigger), fmt::arg("t", finishIdent(op.table)), fmt::arg("o", col),
+        fmt::arg("n", newC));
     if (!c->defaultExpr.empty())
-      swap += fmt::format(";\nALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", tbl, col,
-                          c->defaultExpr);
-    Step s = ddl(op, swap, what + ": swap the shadow column in", LockMode::AccessExclusive,
-                 {op.table});
+      swap += fmt::format(";\nALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
+                          finishIdent(op.table), col, c->defaultExpr);
+    Step s = ddl(op, swap, what + ": the trigger goes and the shadow column takes the name",
+                 LockMode::AccessExclusive, {op.table});
     s.destroys = true;
-    s.scans = c->notNull;
     addFinish(std::move(s));
   }
 
@@ -698,8 +879,7 @@ private:
                                op.table, op.name));
     } else {
       triggerSteps(op, op.table, helperName("strata_fill", op.table, op.name),
-                   fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := ({v});\n  END IF;\n",
-                               fmt::arg("c", sql::ident(op.name)), fmt::arg("v", op.fill)),
+                   fillBody(op.name, op.fill),
                    fmt::format("fill \"{}\" on rows that old nodes write", op.name));
     }
     notNullSteps(op, op.table, op.name);
@@ -714,27 +894,44 @@ private:
     if (tableIsNew(op.table))
       return addUp(ddl(op, sql::createIndex(op.table, index, false),
                        "table new in this plan: a plain build", LockMode::Share, {op.table}));
-    if (index.unique && !uniqueIsSafe(op, index))
+    if (index.unique && !uniqueIsSafe(op, index) && !impliedByOldKey(op.table, index, false))
       incompatible(op, "C203",
                    fmt::format("old nodes can insert rows that violate unique index \"{}\"; add "
                                "it in a version after the old nodes are gone, or mark it unsafe",
                                index.name));
-    Index copy = index;
-    Step s = ddl(op, sql::createIndex(op.table, copy, true),
+    Index build = index;
+    build.name = nameForUp(index.name);
+    Step s = ddl(op, sql::createIndex(op.table, build, true),
                  "built concurrently: reads and writes go on", LockMode::ShareUpdateExclusive,
                  {op.table});
     s.transactional = false;
     s.scans = true;
     addUp(std::move(s));
+    if (build.name != index.name)
+      addFinish(ddl(op,
+                    fmt::format("ALTER INDEX {} RENAME TO {}", sql::ident(build.name),
+                                sql::ident(index.name)),
+                    fmt::format("the index built as \"{}\" takes its name, now free", build.name),
+                    LockMode::ShareUpdateExclusive, {op.table}));
+  }
+
+  /// The name to create an index or constraint under in up: its own, or a temporary one
+  /// while an object this plan drops only in finish still holds it (an index or key
+  /// redefined under the same name). Finish renames it once the old one is gone.
+  std::string nameForUp(const std::string &name, const std::string &table = "") const {
+    if (relationsDroppedInFinish.count(name) || constraintsDroppedInFinish.count({table, name}))
+      return suffixedName("strata_new", name);
+    return name;
   }
 
   /// A unique index or constraint is safe for old nodes when they cannot write its
-  /// columns: columns new in this plan with no default (old nodes leave them null, and
-  /// nulls never collide).
+  /// columns: columns new in this plan with no default and no fill (old nodes leave them
+  /// null, and nulls never collide).
   bool uniqueIsSafe(const Op &op, const Index &index) const {
     const Table &t = table(op.table);
     for (const IndexColumn &e : index.elems) {
-      if (e.column.empty() || !columnIsNew(op.table, e.column))
+      if (e.column.empty() || !writtenOnlyByNewNodes(op.table, e.column) ||
+          filled.count({op.table, e.column}))
         return false;
       const Column *c = t.findColumn(e.column);
       if (!c || !c->defaultExpr.empty() || c->notNull)
@@ -743,9 +940,57 @@ private:
     return true;
   }
 
+  /// Old nodes cannot break a unique index or key whose columns include all the columns of
+  /// a unique or primary key that they already obey: it stays until finish, as every drop
+  /// does. A primary key also needs its columns NOT NULL for old nodes.
+  bool impliedByOldKey(const std::string &tableName, const Index &index, bool primary) const {
+    const Table *old = start.findTable(tableName);
+    if (!old || tableIsNew(tableName))
+      return false;
+    std::vector<std::string> columns;
+    for (const IndexColumn &e : index.elems)
+      if (!e.column.empty())
+        columns.push_back(e.column);
+    if (primary && (columns.size() != index.elems.size() ||
+                    llvm::any_of(columns, [&](const std::string &name) {
+                      const Column *c = old->findColumn(name);
+                      return !c || !c->notNull;
+                    })))
+      return false;
+    auto covered = [&](const std::vector<std::string> &key) {
+      return !key.empty() && llvm::all_of(key, [&](const std::string &k) {
+        return llvm::is_contained(columns, k);
+      });
+    };
+    for (const Constraint &c : old->constraints)
+      if ((c.kind == ConstraintKind::PrimaryKey || c.kind == ConstraintKind::Unique) &&
+          covered(c.columns))
+        return true;
+    for (const Index &i : old->indexes) {
+      if (!i.unique || !i.where.empty())
+        continue;
+      std::vector<std::string> key;
+      for (const IndexColumn &e : i.elems) {
+        if (e.column.empty())
+          break;
+        key.push_back(e.column);
+      }
+      if (key.size() == i.elems.size() && covered(key))
+        return true;
+    }
+    return false;
+  }
+
+  /// A column old nodes never write, directly or through a trigger: new in this plan, not
+  /// the new name of a renamed column, not filled from other columns. Its values are null,
+  /// the default or a fill that depends on nothing old nodes write.
+  bool writtenOnlyByNewNodes(const std::string &tableName, const std::string &column) const {
+    return columnIsNew(tableName, column) && !fedByOldNodes.count({tableName, column});
+  }
+
   bool onlyNewColumns(const Op &op, const std::vector<std::string> &columns) const {
     for (const std::string &c : columns)
-      if (!columnIsNew(op.table, c))
+      if (!writtenOnlyByNewNodes(op.table, c))
         return false;
     return !columns.empty();
   }
@@ -762,7 +1007,8 @@ private:
     case ConstraintKind::Check:
     case ConstraintKind::ForeignKey: {
       // Old nodes never write columns new in this plan: their rows carry null (which
-      // passes a check or foreign key), the default or the fill, all validated in up.
+      // passes a check or foreign key), the default or a fill that does not depend on
+      // what they write, all validated in up.
       if (!onlyNewColumns(op, c.columns))
         incompatible(op, "C203",
                      fmt::format("old nodes can write rows into \"{}\" that violate {} \"{}\"; "
@@ -774,22 +1020,34 @@ private:
       std::vector<std::string> locked{op.table};
       if (c.kind == ConstraintKind::ForeignKey && c.refTable != op.table)
         locked.push_back(c.refTable);
-      addUp(ddl(op,
-                fmt::format("ALTER TABLE {} ADD {} NOT VALID", tbl, sql::constraintDefinition(c)),
-                "NOT VALID: only new writes are checked, no scan under the lock",
-                c.kind == ConstraintKind::ForeignKey ? LockMode::ShareRowExclusive
-                                                     : LockMode::AccessExclusive,
-                locked));
-      Step validate = ddl(op,
-                          fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", tbl,
-                                      sql::ident(c.name)),
-                          "validate existing rows without blocking reads or writes",
-                          LockMode::ShareUpdateExclusive, {op.table});
+      // A constraint redefined under the same name is added under a temporary one, and
+      // renamed in finish once the old one is dropped.
+      Constraint added = c;
+      added.name = nameForUp(c.name, op.table);
+      addUp(ddl(
+          op, fmt::format("ALTER TABLE {} ADD {} NOT VALID", tbl, sql::constraintDefinition(added)),
+          "NOT VALID: only new writes are checked, no scan under the lock",
+          c.kind == ConstraintKind::ForeignKey ? LockMode::ShareRowExclusive
+                                               : LockMode::AccessExclusive,
+          locked));
+      Step validate =
+          ddl(op, fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", tbl, sql::ident(added.name)),
+              "validate existing rows without blocking reads or writes",
+              LockMode::ShareUpdateExclusive, {op.table});
       validate.scans = true;
-      return addUp(std::move(validate));
+      addUp(std::move(validate));
+      if (added.name != c.name)
+        addFinish(
+            ddl(op,
+                fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", finishIdent(op.table),
+                            sql::ident(added.name), sql::ident(c.name)),
+                fmt::format("the constraint added as \"{}\" takes its name, now free", added.name),
+                LockMode::AccessExclusive, {op.table}));
+      return;
     }
     case ConstraintKind::Unique:
     case ConstraintKind::PrimaryKey: {
+      bool primary = c.kind == ConstraintKind::PrimaryKey;
       Index index;
       index.name = c.name;
       index.unique = true;
@@ -798,64 +1056,83 @@ private:
         e.column = col;
         index.elems.push_back(e);
       }
-      if (!uniqueIsSafe(op, index) || c.kind == ConstraintKind::PrimaryKey) {
-        bool pkOnNewColumns = c.kind == ConstraintKind::PrimaryKey && onlyNewColumns(op, c.columns);
-        if (!pkOnNewColumns || !uniqueIsSafe(op, index))
-          incompatible(op, "C203",
-                       fmt::format("old nodes can insert rows into \"{}\" that violate {} \"{}\"; "
-                                   "add it in a version after the old nodes are gone, or mark it "
-                                   "unsafe",
-                                   op.table,
-                                   c.kind == ConstraintKind::PrimaryKey ? "primary key" : "unique",
-                                   c.name));
-      }
+      // A primary key's columns are NOT NULL, so only an older key can prove it.
+      bool safe =
+          (!primary && uniqueIsSafe(op, index)) || impliedByOldKey(op.table, index, primary);
+      if (!safe)
+        incompatible(op, "C203",
+                     fmt::format("old nodes can insert rows into \"{}\" that violate {} \"{}\"; "
+                                 "add it in a version after the old nodes are gone, or mark it "
+                                 "unsafe",
+                                 op.table, primary ? "primary key" : "unique", c.name));
+      // The index takes the constraint's name when attached (PostgreSQL renames it), so a
+      // name still held until finish (a redefined key) only needs a temporary index name.
+      index.name = nameForUp(c.name, op.table);
       Step build = ddl(op, sql::createIndex(op.table, index, true),
                        "the constraint's index, built concurrently first",
                        LockMode::ShareUpdateExclusive, {op.table});
       build.transactional = false;
       build.scans = true;
       addUp(std::move(build));
-      std::string attach = fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {}", tbl,
-                                       sql::ident(c.name),
-                                       c.kind == ConstraintKind::PrimaryKey ? "PRIMARY KEY"
-                                                                            : "UNIQUE",
-                                       sql::ident(c.name));
-      const Table &t = table(op.table);
-      // A table has one primary key: a changed key is attached in finish, after the old
-      // one is dropped.
-      if (c.kind == ConstraintKind::PrimaryKey && t.primaryKey())
-        return addFinish(ddl(op, attach, "attach the prebuilt index as the new primary key",
+      auto attach = [&](const std::string &t) {
+        return fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {}", t,
+                           sql::ident(c.name), primary ? "PRIMARY KEY" : "UNIQUE",
+                           sql::ident(index.name));
+      };
+      // A table has one primary key, and the old one stays until finish: the new one is
+      // attached then, after the old one is dropped. So is a key whose name is still taken.
+      if ((primary && primaryKeyDroppedInFinish.count(op.table)) || index.name != c.name)
+        return addFinish(ddl(op, attach(finishIdent(op.table)),
+                             fmt::format("attach the prebuilt index as {} \"{}\": a catalog-only "
+                                         "change",
+                                         primary ? "the new primary key" : "unique", c.name),
                              LockMode::AccessExclusive, {op.table}));
-      return addUp(ddl(op, attach, "attach the prebuilt index: a catalog-only change",
+      return addUp(ddl(op, attach(tbl), "attach the prebuilt index: a catalog-only change",
                        LockMode::AccessExclusive, {op.table}));
     }
     }
   }
 
   void rawSql(const Op &op) {
-    auto transactional = [](llvm::StringRef text) {
-      return !(text.contains_insensitive("concurrently") || text.contains_insensitive("vacuum"));
-    };
     std::string name = op.sql.name.empty() ? "sql block" : "sql \"" + op.sql.name + "\"";
     if (!op.sql.up.empty()) {
       Step s = step(op, llvm::StringRef(op.sql.up).trim().str(), name + ": up, as written");
-      s.transactional = transactional(op.sql.up);
+      s.transactional = canRunInTransaction(op.sql.up);
       addUp(std::move(s));
     }
     if (!op.sql.finish.empty()) {
       Step s = step(op, llvm::StringRef(op.sql.finish).trim().str(), name + ": finish, as written");
-      s.transactional = transactional(op.sql.finish);
+      s.transactional = canRunInTransaction(op.sql.finish);
       addFinish(std::move(s));
     }
   }
 
   const Project &project;
   const Locator &locate;
+  /// The schema old nodes use (the plan's starting point), and the one being rewritten.
+  const Schema start;
   Schema cur;
   VersionRef current;
   std::set<std::string> newTables;
   std::set<std::pair<std::string, std::string>> newColumns;
+  /// New columns whose values still come from old nodes' writes: the new name of a
+  /// renamed column (kept in sync with the old one), a column filled from other columns.
+  std::set<std::pair<std::string, std::string>> fedByOldNodes;
+  /// New columns with a fill, which old nodes' rows get (so they are not left null).
+  std::set<std::pair<std::string, std::string>> filled;
+  /// Names this plan drops only in finish, so still taken during up: relations (indexes,
+  /// including those of unique and primary key constraints) and (table, constraint).
+  std::set<std::string> relationsDroppedInFinish;
+  std::set<std::pair<std::string, std::string>> constraintsDroppedInFinish;
+  /// Tables whose primary key is dropped in finish: a new one can only be attached then.
+  std::set<std::string> primaryKeyDroppedInFinish;
   std::vector<Step> pendingValidations;
+  struct Rename {
+    size_t opIndex;
+    std::string from, to;
+  };
+  std::vector<Rename> renames; ///< table renames of the whole plan (planAhead)
+  size_t opIndex = 0;          ///< 1-based position of the current Op in the plan
 };
 
 /// The schema a database has after the given nodes ran: their Ops replayed in order.
@@ -924,12 +1201,17 @@ void bootstrapSteps(const Project &project, const VersionGraph &graph,
         }
     for (const SqlObject &o : state.sql()) {
       std::string name = o.name.empty() ? "sql block" : "sql \"" + o.name + "\"";
-      if (!o.up.empty())
+      // As in up and finish: a block that PostgreSQL refuses in a transaction runs outside.
+      if (!o.up.empty()) {
         plan.steps.push_back(stepFor(ref, llvm::StringRef(o.up).trim().str(), name + ": up",
                                      o.range));
-      if (!o.finish.empty())
+        plan.steps.back().transactional = canRunInTransaction(o.up);
+      }
+      if (!o.finish.empty()) {
         plan.steps.push_back(stepFor(ref, llvm::StringRef(o.finish).trim().str(),
                                      name + ": finish", o.range));
+        plan.steps.back().transactional = canRunInTransaction(o.finish);
+      }
     }
   }
 }
@@ -1049,11 +1331,24 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
   Rewriter rewriter(project, locate, replay(project, finished));
   std::vector<VersionRef> rewritten = pending;
   rewritten.insert(rewritten.end(), fresh.begin(), fresh.end());
+  rewriter.planAhead(rewritten);
   for (VersionRef n : rewritten) {
     rewriter.beginNode(n);
     rewriter.node(n);
   }
-  plan.findings = std::move(rewriter.findings);
+  // Compatibility findings concern the whole upgrade and show in both phases; a lint
+  // belongs to the plan that runs the step it was raised on (dropping a table is news
+  // for `finish`, not for `up`).
+  auto keepFindings = [&](std::vector<Finding> findings) {
+    for (Finding &f : findings) {
+      bool isLint = llvm::StringRef(f.code).startswith("S");
+      if (isLint && llvm::none_of(plan.steps, [&](const Step &s) {
+            return s.location == f.location && llvm::is_contained(s.lints, f.code);
+          }))
+        continue;
+      plan.findings.push_back(std::move(f));
+    }
+  };
   if (request.phase == Phase::Up) {
     for (VersionRef n : fresh)
       plan.applies.push_back(nodeId(project, n));
@@ -1064,11 +1359,13 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
                    project.at(n).text == s.version;
           }))
         plan.steps.push_back(std::move(s));
+    keepFindings(std::move(rewriter.findings));
     return plan;
   }
   for (VersionRef n : rewritten)
     plan.applies.push_back(nodeId(project, n));
   plan.steps = std::move(rewriter.finish);
+  keepFindings(std::move(rewriter.findings));
   return plan;
 }
 

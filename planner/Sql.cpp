@@ -176,4 +176,8 @@ std::string backfillBatch(llvm::StringRef table, llvm::ArrayRef<std::string> key
                      fmt::arg("join", join), fmt::arg("last", last), fmt::arg("desc", desc));
 }
 
+std::string overNewRow(llvm::StringRef expr) {
+  return "(SELECT (" + expr.str() + ") FROM (SELECT (NEW).*) AS strata_row)";
+}
+
 } // namespace strata::planner::sql

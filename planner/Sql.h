@@ -43,4 +43,10 @@ std::string backfillBatch(llvm::StringRef table, llvm::ArrayRef<std::string> key
                           llvm::StringRef set, llvm::StringRef where);
 std::string refAction(compiler::RefAction action);
 
+/// \p expr, an expression that names the table's columns unqualified (a `fill` or a
+/// `using`), evaluated over the row a BEFORE trigger is writing:
+/// `(SELECT (expr) FROM (SELECT (NEW).*) AS strata_row)`. PL/pgSQL cannot resolve bare
+/// column names in an assignment: `NEW.c := (id::text)` fails on every write.
+std::string overNewRow(llvm::StringRef expr);
+
 } // namespace strata::planner::sql

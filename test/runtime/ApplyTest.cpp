@@ -685,6 +685,53 @@ subsystem app {
             << " ms (" << probe.count << " SELECTs)\n";
 }
 
+TEST_F(ApplyTest, RowLockedByTheApplicationMakesABackfillBatchRetry) {
+  TestDatabase db("apply");
+  ASSERT_TRUE(db.ok());
+  ProjectDir dir(R"(
+subsystem app {
+  version "1.0.0" {
+    table t {
+      id bigint primary key
+      a  integer
+    }
+  }
+  version "1.1.0" {
+    backfill t set a = ((a + 1))
+  }
+}
+)");
+  std::optional<runtime::Connection> conn = db.connect(), blocker = db.connect();
+  ASSERT_TRUE(conn && blocker);
+  ASSERT_EQ(strata(dir, db, {"apply", "bootstrap", "--to", "app@1.0.0"}).exitCode, 0);
+  ASSERT_TRUE(query(*conn, "INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g"));
+
+  // The application holds one row for update in a long transaction: the batch that
+  // contains it waits at most the lock timeout, and is retried.
+  ASSERT_TRUE(query(*blocker, "BEGIN; SELECT a FROM t WHERE id = 250 FOR UPDATE"));
+  SelectProbe probe(db);
+  StrataProcess apply(
+      withDb(dir, db, {"apply", "up", "--ddl-lock-timeout", "200", "--batch-size", "100"}));
+  std::thread release([&] {
+    std::this_thread::sleep_for(2s);
+    EXPECT_TRUE(query(*blocker, "UPDATE t SET a = a + 1000 WHERE id = 250; COMMIT"));
+  });
+  Outcome o = apply.wait();
+  release.join();
+  probe.stop();
+
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  EXPECT_THAT(o.out, HasSubstr("lock not granted within 200 ms"));
+  EXPECT_GE(o.elapsed, 1900ms);
+  // Every row once, the application's write included (kept, then bumped).
+  EXPECT_EQ(query(*conn, "SELECT count(*) FILTER (WHERE a = id + 1) || ' ' || (SELECT a FROM t "
+                         "WHERE id = 250) FROM t"),
+            "999 1251");
+  EXPECT_EQ(query(*conn, "SELECT rows_done FROM strata_steps WHERE cursor IS NOT NULL"), "1000");
+  EXPECT_TRUE(probe.errors.empty()) << probe.errors.front();
+  EXPECT_LT(probe.longest, 1500ms);
+}
+
 // --- 4. crash safety
 // --------------------------------------------------------------------------------
 
