@@ -332,6 +332,18 @@ std::string catalogOf(runtime::Connection &conn) {
   return out;
 }
 
+/// One line per row: "table (key): column=value, ...".
+std::string describeRows(const std::map<std::string, std::map<std::string, Value>> &rows) {
+  std::string out;
+  for (const auto &[id, row] : rows) {
+    out += id + ":";
+    for (const auto &[column, value] : row)
+      out += " " + column + "=" + value.value_or("NULL");
+    out += "\n";
+  }
+  return out;
+}
+
 /// \p description (describeSchema) without column positions, sorted again.
 std::string withoutColumnOrder(const std::string &description) {
   static const std::regex position(R"(^(table \S+ column )[0-9]+ )");
@@ -452,21 +464,25 @@ protected:
   /// How the writer's names become the reader's.
   enum class Names { Same, OldToNew, NewToOld };
 
-  /// Reads the rows of \p written through \p reader's columns, by \p reader's key. With
-  /// \p compare, reads them through the writer's columns too, and checks that every column
-  /// both know (through renames) has the same value either way.
+  /// Rows as a reader saw them, by "table (key values)".
+  using Rows = std::map<std::string, std::map<std::string, Value>>;
+
+  /// Reads the rows of \p written through \p reader's columns, by \p reader's key, into
+  /// \p seen if given. With \p compare, reads them through the writer's columns too, and
+  /// checks that every column both know (through renames) has the same value either way.
   void crossRead(runtime::Connection &conn, const WorkloadRun &written,
                  const compiler::Schema &writer, const compiler::Schema &reader, Names names,
-                 const std::string &what, bool compare, bool mayFail = false) {
+                 const std::string &what, bool compare, bool mayFail = false,
+                 Rows *seen = nullptr) {
     for (const auto &[table, rows] : written.rows)
       for (const test::WrittenRow &row : rows)
-        crossReadRow(conn, table, row, writer, reader, names, what, compare, mayFail);
+        crossReadRow(conn, table, row, writer, reader, names, what, compare, mayFail, seen);
   }
 
   void crossReadRow(runtime::Connection &conn, const std::string &table,
                     const test::WrittenRow &row, const compiler::Schema &writer,
                     const compiler::Schema &reader, Names names, const std::string &what,
-                    bool compare, bool mayFail) {
+                    bool compare, bool mayFail, Rows *seen) {
     const compiler::Table *wt = writer.findTable(table);
     std::string readerTable = table;
     if (names == Names::OldToNew)
@@ -524,6 +540,12 @@ protected:
       report(llvm::toString(asRead.takeError()));
       return;
     }
+    if (seen) {
+      std::string id = readerTable + " (";
+      for (size_t i = 0; i < readerKey.size(); ++i)
+        id += (i ? ", " : "") + readerKey[i].value_or("NULL");
+      (*seen)[id + ")"] = *asRead;
+    }
     if (!compare)
       return;
     auto asWritten = test::readRow(conn, table, columnsOf(*wt), wpk->columns, row.key);
@@ -568,14 +590,20 @@ TEST_P(ApplyPlan, UpServesBothVersionsAndFinishGivesTheBootstrapCatalog) {
   // wrote.
   std::optional<WorkloadRun> oDuring = workload(*app, p.o, "o", "after up", unsafe);
   std::optional<WorkloadRun> nDuring = workload(*app, p.n, "n", "after up");
+  // What new nodes see of every row so far, before and after finish: finish must not
+  // change it (a shadow column swapped in, a renamed column's old half dropped).
+  Rows beforeFinish, afterFinish;
   crossRead(*app, *oBefore, p.o, p.n, Names::OldToNew,
-            "a row old nodes wrote before up, read by new nodes", true, unsafe);
+            "a row old nodes wrote before up, read by new nodes", true, unsafe, &beforeFinish);
   if (oDuring)
     crossRead(*app, *oDuring, p.o, p.n, Names::OldToNew,
-              "a row old nodes wrote after up, read by new nodes", true);
-  if (nDuring)
+              "a row old nodes wrote after up, read by new nodes", true, false, &beforeFinish);
+  if (nDuring) {
     crossRead(*app, *nDuring, p.n, p.o, Names::NewToOld,
               "a row new nodes wrote, read by old nodes", true, unsafe);
+    crossRead(*app, *nDuring, p.n, p.n, Names::Same, "a row new nodes wrote", false, false,
+              &beforeFinish);
+  }
 
   if (llvm::Error err = run(a.connInfo, p.to, planner::Phase::Finish))
     FAIL() << name << ": finish: " << llvm::toString(std::move(err)) << "\n" << runLog;
@@ -583,13 +611,15 @@ TEST_P(ApplyPlan, UpServesBothVersionsAndFinishGivesTheBootstrapCatalog) {
   // After finish: new nodes only, with every row written so far.
   workload(*app, p.n, "n", "after finish");
   crossRead(*app, *oBefore, p.o, p.n, Names::OldToNew,
-            "after finish, a row old nodes wrote before up", false);
+            "after finish, a row old nodes wrote before up", false, false, &afterFinish);
   if (oDuring)
     crossRead(*app, *oDuring, p.o, p.n, Names::OldToNew,
-              "after finish, a row old nodes wrote after up", false);
+              "after finish, a row old nodes wrote after up", false, false, &afterFinish);
   if (nDuring)
     crossRead(*app, *nDuring, p.n, p.n, Names::Same,
-              "after finish, a row new nodes wrote after up", false);
+              "after finish, a row new nodes wrote after up", false, false, &afterFinish);
+  EXPECT_EQ(describeRows(beforeFinish), describeRows(afterFinish))
+      << name << ": finish changed what new nodes read (left: before finish, right: after)";
   std::string replayed = catalogOf(*app);
 
   FreshDatabase b(name, "b");

@@ -156,8 +156,8 @@ std::string Workload::str() const {
       out += t.insertMinimal + ";\n";
     if (!t.select.empty())
       out += t.select + ";\n";
-    if (!t.update.empty())
-      out += t.update + ";\n";
+    for (const std::string &u : t.updates)
+      out += u + ";\n";
   }
   return out;
 }
@@ -268,7 +268,7 @@ llvm::Expected<Workload> generateWorkload(const Schema &schema, const WorkloadOp
 
     if (!w.keyColumns.empty()) {
       w.select = selectByKey(t->name, w.columns, w.keyColumns);
-      // The last column that is neither key, generated, nor a foreign key, and has a value.
+      // Columns that are neither key, generated, nor a foreign key, and have a value.
       for (auto c = t->columns.rbegin(); c != t->columns.rend(); ++c) {
         if (llvm::is_contained(w.keyColumns, c->name) || isGenerated(*c) ||
             fromParent.count(c->name) || leftNull.count(c->name))
@@ -276,9 +276,8 @@ llvm::Expected<Workload> generateWorkload(const Schema &schema, const WorkloadOp
         std::optional<std::string> v = values.of(c->type);
         if (!v)
           continue;
-        w.update = fmt::format("UPDATE {} SET {} = {} WHERE {}", sql::ident(t->name),
-                               sql::ident(c->name), *v, keyCondition(w.keyColumns));
-        break;
+        w.updates.push_back(fmt::format("UPDATE {} SET {} = {} WHERE {}", sql::ident(t->name),
+                                        sql::ident(c->name), *v, keyCondition(w.keyColumns)));
       }
     }
     if (!w.returning.empty())
@@ -336,11 +335,18 @@ llvm::Expected<WorkloadRun> runWorkload(runtime::Connection &conn, const Workloa
         return read.takeError();
       row.read = std::move(*read);
     }
-    if (t.update.empty())
+    if (t.updates.empty())
       continue;
-    llvm::Expected<runtime::Result> u = conn.execParams(t.update, rows.front().key);
-    if (!u)
-      return failure(t.update + "\n  " + errorText(u.takeError()));
+    for (const std::string &update : t.updates) {
+      llvm::Expected<runtime::Result> u = conn.execParams(update, rows.front().key);
+      if (!u)
+        return failure(update + "\n  " + errorText(u.takeError()));
+    }
+    llvm::Expected<std::map<std::string, Value>> read =
+        readRow(conn, t.table, t.columns, t.keyColumns, rows.front().key);
+    if (!read)
+      return read.takeError();
+    rows.front().read = std::move(*read);
   }
   return run;
 }

@@ -7,8 +7,9 @@
 // identity and serial ones), RETURNING the primary key and whatever children reference,
 // and a second, minimal INSERT of only what must be given (NOT NULL columns without a
 // default), which leaves every nullable column null as an application may; a SELECT of
-// exactly the version's columns by key for each row; an UPDATE of one non-key column of
-// the first row by key. Foreign keys take the key of the row this workload inserted into the parent
+// exactly the version's columns by key for each row; then UPDATEs of the first row by key,
+// one per non-key column (so that a trigger syncing one column sees that column change
+// alone). Foreign keys take the key of the row this workload inserted into the parent
 // (bound as parameters when the workload runs), or stay null where the column allows it.
 //
 // Values are typed literals chosen by the column's DataType, unique per workload (a
@@ -61,8 +62,9 @@ struct TableWorkload {
   std::vector<std::string> columns;
   /// SELECT columns by key: `$1`.. are the key columns' values.
   std::string select;
-  /// UPDATE of one non-key column by key (`$1`.. as for select); empty when there is none.
-  std::string update;
+  /// UPDATEs of one non-key column each, by key (`$1`.. as for select), last column
+  /// first; foreign keys and generated columns are left alone.
+  std::vector<std::string> updates;
 };
 
 /// A version's workload. Tables are in dependency order.
@@ -91,7 +93,7 @@ using Value = std::optional<std::string>;
 struct WrittenRow {
   std::map<std::string, Value> returned; ///< the INSERT's RETURNING
   std::vector<Value> key;                ///< keyColumns' values, in order
-  std::map<std::string, Value> read;     ///< the SELECT right after the INSERT
+  std::map<std::string, Value> read;     ///< the SELECT, after the UPDATEs if any
 };
 
 struct WorkloadRun {

@@ -78,12 +78,15 @@ TEST(WorkloadTest, ParentsFirstAndOnlyWhatTheVersionWrites) {
   EXPECT_EQ(services.insertMinimal,
             "INSERT INTO \"services\" (\"id\", \"name\", \"protocol\") VALUES "
             "(gen_random_uuid(), 'o101', 'http') RETURNING \"id\"");
-  EXPECT_EQ(services.update, "UPDATE \"services\" SET \"weight\" = 1.5 WHERE \"id\" = $1");
+  // One column per UPDATE, the last first; neither the key nor the serial.
+  ASSERT_EQ(services.updates.size(), 7u);
+  EXPECT_EQ(services.updates[0], "UPDATE \"services\" SET \"weight\" = 1.5 WHERE \"id\" = $1");
+  EXPECT_EQ(services.updates[6], "UPDATE \"services\" SET \"name\" = 'o103' WHERE \"id\" = $1");
 
   const TableWorkload &routes = w->tables[1];
   // The foreign key is the parent's row; varchar(3) keeps the end of the text.
   EXPECT_EQ(routes.insert, "INSERT INTO \"routes\" (\"id\", \"service_id\", \"name\", \"tags\") "
-                           "VALUES (gen_random_uuid(), $1, '102', '{}') RETURNING \"id\"");
+                           "VALUES (gen_random_uuid(), $1, '104', '{}') RETURNING \"id\"");
   // The minimal row: the key and the foreign key only.
   EXPECT_EQ(routes.insertMinimal, "INSERT INTO \"routes\" (\"id\", \"service_id\") VALUES "
                                   "(gen_random_uuid(), $1) RETURNING \"id\"");
@@ -91,7 +94,10 @@ TEST(WorkloadTest, ParentsFirstAndOnlyWhatTheVersionWrites) {
   EXPECT_EQ(routes.foreign[0].param, 1u);
   EXPECT_EQ(routes.foreign[0].parentTable, "services");
   EXPECT_EQ(routes.foreign[0].parentColumn, "id");
-  EXPECT_EQ(routes.update, "UPDATE \"routes\" SET \"tags\" = '{}' WHERE \"id\" = $1");
+  // The foreign key is not updated.
+  EXPECT_EQ(routes.updates,
+            std::vector<std::string>({"UPDATE \"routes\" SET \"tags\" = '{}' WHERE \"id\" = $1",
+                                      "UPDATE \"routes\" SET \"name\" = '105' WHERE \"id\" = $1"}));
 }
 
 TEST(WorkloadTest, ValuesDifferFromRunToRun) {
