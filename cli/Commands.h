@@ -53,6 +53,7 @@ struct PlanOptions {
   std::vector<std::string> paths;
   std::string phase; ///< up, finish, bootstrap
   std::string from;  ///< "core@1.0.0,acl@1.0.0": executed (and finished) nodes
+  std::string db;    ///< read the starting point from this database instead
   std::string to;    ///< targets; empty: every subsystem's latest
   std::string format; ///< text, sql, json, markdown; empty: text, or json with -o
   std::string output; ///< -o FILE

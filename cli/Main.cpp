@@ -49,6 +49,8 @@ int main(int argc, char **argv) {
   planCmd->add_option("--from", plan.from,
                       "Executed versions, such as core@1.0.0,acl@1.0.0 (default: none)");
   planCmd->add_option("--to", plan.to, "Target versions (default: every subsystem's latest)");
+  planCmd->add_option("--db", plan.db,
+                      "Read the starting point from this database (conninfo or URI)");
   planCmd->add_option("--format", plan.format, "text, sql, json or markdown")
       ->check(CLI::IsMember({"text", "sql", "json", "markdown"}));
   planCmd->add_option("-o,--output", plan.output, "Write the plan to FILE (JSON unless --format)");
@@ -64,6 +66,7 @@ int main(int argc, char **argv) {
 
   auto addRunOptions = [](CLI::App *cmd, RunOptions &run, std::string &source) {
     cmd->add_option("--source,-s", source, "Directory with the .strata files (default: .)");
+    cmd->add_option("paths", run.paths, "Files or directories with the .strata files");
     cmd->add_option("--db", run.db,
                     "Connection string or postgres:// URI (default: PG* variables, as psql)");
     cmd->add_option("--to", run.to, "Target versions (default: every subsystem's latest)");

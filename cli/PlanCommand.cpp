@@ -3,6 +3,8 @@
 #include "compiler/Compilation.h"
 #include "planner/PlanFormat.h"
 #include "planner/Planner.h"
+#include "runtime/ConnInfo.h"
+#include "runtime/Runner.h"
 
 #include <llvm/Support/FileSystem.h>
 
@@ -63,6 +65,47 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
       return ExitUsage;
     }
     request.targets = std::move(*targets);
+  }
+  if (!options.db.empty() && !options.from.empty()) {
+    err << "strata: error: give either --db or --from, not both\n";
+    return ExitUsage;
+  }
+  if (!options.db.empty()) {
+    // The starting point is what the database recorded, read the way apply reads it.
+    llvm::Expected<runtime::Connection> conn = runtime::Connection::open(options.db);
+    if (!conn) {
+      err << "strata: error: " << runtime::redactSecretsIn(llvm::toString(conn.takeError()),
+                                                          options.db)
+          << "\n";
+      return ExitFailure;
+    }
+    runtime::StateStore store(*conn);
+    llvm::Expected<bool> exists = store.exists();
+    llvm::Expected<std::vector<runtime::NodeRecord>> records =
+        exists && *exists ? store.nodes()
+                          : llvm::Expected<std::vector<runtime::NodeRecord>>(
+                                std::vector<runtime::NodeRecord>{});
+    if (!exists || !records) {
+      llvm::Error e = !exists ? exists.takeError() : records.takeError();
+      err << "strata: error: " << runtime::redactSecretsIn(llvm::toString(std::move(e)), options.db)
+          << "\n";
+      return ExitFailure;
+    }
+    if (records->empty() && *phase != planner::Phase::Bootstrap) {
+      err << "strata: error: the database needs bootstrap; plan 'bootstrap' instead\n";
+      return ExitFailure;
+    }
+    std::vector<runtime::NodeRecord> changed;
+    llvm::Expected<planner::StartingPoint> start =
+        runtime::Runner::startingPoint(*project, *records, false, &changed);
+    if (!start) {
+      err << "strata: error: " << llvm::toString(start.takeError()) << "\n";
+      return ExitFailure;
+    }
+    for (const runtime::NodeRecord &r : changed)
+      err << "strata: warning: " << r.subsystem << "@" << r.version
+          << " changed since it ran (checksum differs); 'apply' will refuse it\n";
+    request.start = std::move(*start);
   }
   if (!options.from.empty()) {
     auto from = planner::parseNodeList(*project, options.from);
