@@ -658,8 +658,8 @@ private:
                      "takes its modifiers only once");
       for (auto *i : m->INT()) {
         int64_t value = 0;
-        llvm::StringRef digits = i->getText();
-        if (digits.getAsInteger(10, value) || value > INT32_MAX)
+        std::string digits = i->getText(); // owned: getText returns a temporary
+        if (llvm::StringRef(digits).getAsInteger(10, value) || value > INT32_MAX)
           diags.report(DiagID::ErrBadTypeMods, source.range(i), out.name.str(),
                        "modifier is out of range");
         mods.push_back(value);
@@ -1112,7 +1112,7 @@ private:
         bound.range = source.range(b);
         bound.versionRange = source.range(b->STRING());
         bound.version = versionString(b->STRING());
-        llvm::StringRef op = b->op->getText();
+        std::string op = b->op->getText(); // owned: getText returns a temporary
         if (op == ">=")
           bound.op = VersionOp::Ge;
         else if (op == ">")
@@ -1124,7 +1124,7 @@ private:
         else if (op == "=" || op == "==")
           bound.op = VersionOp::Eq;
         else {
-          diags.report(DiagID::ErrBadVersionOp, source.range(b->op), op.str());
+          diags.report(DiagID::ErrBadVersionOp, source.range(b->op), op);
           bound.op = VersionOp::Ge;
         }
         bounds.push_back(bound);
