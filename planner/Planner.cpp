@@ -1328,8 +1328,26 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
     else
       pending.push_back(n);
   }
-  Rewriter rewriter(project, locate, replay(project, finished));
-  std::vector<VersionRef> rewritten = pending;
+  // A node with no finish steps of its own is recorded finished as soon as its up ran,
+  // even while an earlier node is still pending (Runner::up): 1.1.0 pending, 1.2.0 (a
+  // table rename, whose view is dropped among 1.1.0's finish steps) finished. Such a node
+  // is not replayed before the pending ones, whose Ops come first, but rewritten in its
+  // place after them: its Ops shape their finish steps (table names, that view). Only
+  // the finished nodes before the first pending one make the base.
+  std::vector<VersionRef> base, rewritten;
+  for (VersionRef n : needed) { // in topological order
+    if (llvm::is_contained(fresh, n))
+      continue;
+    (rewritten.empty() && llvm::is_contained(finished, n) ? base : rewritten).push_back(n);
+  }
+  auto runsNow = [&](const Step &s) {
+    auto named = [&](VersionRef n) {
+      return project.subsystems[n.subsystem].name == s.subsystem &&
+             project.at(n).text == s.version;
+    };
+    return llvm::any_of(pending, named) || llvm::any_of(fresh, named);
+  };
+  Rewriter rewriter(project, locate, replay(project, base));
   rewritten.insert(rewritten.end(), fresh.begin(), fresh.end());
   rewriter.planAhead(rewritten);
   for (VersionRef n : rewritten) {
@@ -1363,8 +1381,12 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
     return plan;
   }
   for (VersionRef n : rewritten)
-    plan.applies.push_back(nodeId(project, n));
-  plan.steps = std::move(rewriter.finish);
+    if (!llvm::is_contained(finished, n))
+      plan.applies.push_back(nodeId(project, n));
+  // A finished node's own finish steps ran already.
+  for (Step &s : rewriter.finish)
+    if (runsNow(s))
+      plan.steps.push_back(std::move(s));
   keepFindings(std::move(rewriter.findings));
   return plan;
 }
