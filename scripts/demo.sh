@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # THE demo: builds strata, starts a throwaway PostgreSQL 15 (stopped again on exit), and
-# runs strata on examples/. Every command is echoed with a `$ ` prefix so the output
+# runs strata on an example project. Every command is echoed with a `$ ` prefix so the output
 # reads like a terminal transcript. Exits with the status of the last strata command.
 set -euo pipefail
 
@@ -34,17 +34,17 @@ echo "$STRATA_TEST_DB"
 S=build/cli/strata
 DB="$STRATA_TEST_DB"
 OLD=core@1.0.0,rate_limiting@1.0.0
-run "$S" check --source examples
-run "$S" graph --source examples --from "$OLD"
-run "$S" apply bootstrap --source examples --db "$DB" --to "$OLD"
+run "$S" check --source examples/design
+run "$S" graph --source examples/design --from "$OLD"
+run "$S" apply bootstrap --source examples/design --db "$DB" --to "$OLD"
 status=0
-run "$S" status --source examples --db "$DB" || status=$?
+run "$S" status --source examples/design --db "$DB" || status=$?
 echo "(exit status $status: new versions are available)"
-run "$S" plan up --source examples --from "$OLD"
-run "$S" apply up --source examples --db "$DB"
+run "$S" plan up --source examples/design --from "$OLD"
+run "$S" apply up --source examples/design --db "$DB"
 status=0
-run "$S" status --source examples --db "$DB" || status=$?
+run "$S" status --source examples/design --db "$DB" || status=$?
 echo "(exit status $status: finish is pending)"
-run "$S" plan finish --source examples --from "$OLD"
-run "$S" apply finish --source examples --db "$DB" --yes
-run "$S" status --source examples --db "$DB"
+run "$S" plan finish --source examples/design --from "$OLD"
+run "$S" apply finish --source examples/design --db "$DB" --yes
+run "$S" status --source examples/design --db "$DB"

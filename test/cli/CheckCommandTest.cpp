@@ -73,7 +73,7 @@ const char *badFile = "subsystem core {\n"
                       "}\n";
 
 TEST(CheckCommand, ExamplesCompile) {
-  Result r = check({STRATA_SOURCE_DIR "/examples"});
+  Result r = check({STRATA_SOURCE_DIR "/examples/design"});
   EXPECT_EQ(r.code, ExitOk) << r.err;
   EXPECT_NE(r.out.find(": ok"), std::string::npos) << r.out;
   EXPECT_EQ(r.err, "");
@@ -107,7 +107,7 @@ TEST(CheckCommand, JsonFormatParsesWithCodeLineAndColumn) {
 }
 
 TEST(CheckCommand, JsonFormatOfAValidProjectIsAnEmptyArray) {
-  Result r = check({STRATA_SOURCE_DIR "/examples"}, OutputFormat::Json);
+  Result r = check({STRATA_SOURCE_DIR "/examples/design"}, OutputFormat::Json);
   EXPECT_EQ(r.code, ExitOk) << r.err;
   nlohmann::json diags = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_TRUE(diags.is_array()) << r.out;
@@ -204,10 +204,10 @@ TEST(StrataExecutable, HelpExitsZero) {
 
 TEST(StrataExecutable, UnknownFlagExitsTwo) {
   EXPECT_EQ(runStrata({"--no-such-flag"}).code, ExitUsage);
-  Process p = runStrata({"check", "--no-such-flag", STRATA_SOURCE_DIR "/examples"});
+  Process p = runStrata({"check", "--no-such-flag", STRATA_SOURCE_DIR "/examples/design"});
   EXPECT_EQ(p.code, ExitUsage);
   EXPECT_NE(p.err.find("--no-such-flag"), std::string::npos) << p.err;
-  EXPECT_EQ(runStrata({"check", "--format", "yaml", STRATA_SOURCE_DIR "/examples"}).code,
+  EXPECT_EQ(runStrata({"check", "--format", "yaml", STRATA_SOURCE_DIR "/examples/design"}).code,
             ExitUsage);
   EXPECT_EQ(runStrata({}).code, ExitUsage) << "a subcommand is required";
 }
@@ -220,7 +220,7 @@ TEST(StrataExecutable, CheckOnAMissingDirectoryExitsOne) {
 }
 
 TEST(StrataExecutable, CheckOfExamplesAndOfABadFile) {
-  EXPECT_EQ(runStrata({"check", STRATA_SOURCE_DIR "/examples"}).code, ExitOk);
+  EXPECT_EQ(runStrata({"check", STRATA_SOURCE_DIR "/examples/design"}).code, ExitOk);
   TempDir dir;
   std::string file = dir.write("bad.strata", badFile);
   Process p = runStrata({"check", file});

@@ -218,17 +218,21 @@ TEST(Fold, LongNamesAreTruncatedLikePostgres) {
 }
 
 TEST(Printer, ShowCompilesBackToTheSameStateForEveryExampleVersion) {
+  // Each folder under examples/ is one project (its files together).
   std::error_code ec;
   unsigned checked = 0;
-  for (llvm::sys::fs::recursive_directory_iterator it(STRATA_SOURCE_DIR "/examples", ec), end;
-       it != end && !ec; it.increment(ec)) {
-    if (llvm::sys::path::extension(it->path()) != ".strata")
+  for (llvm::sys::fs::directory_iterator dir(STRATA_SOURCE_DIR "/examples", ec), end;
+       dir != end && !ec; dir.increment(ec)) {
+    if (!llvm::sys::fs::is_directory(dir->path()))
       continue;
-    auto buffer = llvm::MemoryBuffer::getFile(it->path());
-    ASSERT_TRUE(bool(buffer));
-    Compiled original((*buffer)->getBuffer(), it->path());
-    ASSERT_TRUE(original.project) << original.diagnostics;
-    const Project &p = *original.project;
+    Compilation compilation;
+    ASSERT_FALSE(compilation.addDirectory(dir->path()));
+    const Project *project = compilation.run();
+    std::string diags;
+    llvm::raw_string_ostream ds(diags);
+    compilation.diagnostics().render(ds, false);
+    ASSERT_TRUE(project) << dir->path() << "\n" << ds.str();
+    const Project &p = *project;
     for (unsigned s = 0; s < p.subsystems.size(); ++s)
       for (unsigned v = 0; v < p.subsystems[s].versions.size(); ++v) {
         std::string text;
