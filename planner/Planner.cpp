@@ -529,10 +529,16 @@ private:
                  locked.size() > 1 ? LockMode::ShareRowExclusive : LockMode::AccessExclusive,
                  locked);
     addUp(std::move(s));
-    for (const Index &i : t.indexes)
-      addUp(ddl(op, sql::createIndex(t.name, i, false),
-                fmt::format("index \"{}\" on the new table: a plain build is instant", i.name),
-                LockMode::Share, {t.name}));
+    for (const Index &i : t.indexes) {
+      Step index = ddl(op, sql::createIndex(t.name, i, false),
+                       fmt::format("index \"{}\" on the new table: a plain build is instant",
+                                   i.name),
+                       LockMode::Share, {t.name});
+      // At the index's own line, where the table block declares one.
+      if (std::string at = locate(i.range); !at.empty())
+        index.location = std::move(at);
+      addUp(std::move(index));
+    }
   }
 
   void renameTable(const Op &op) {
