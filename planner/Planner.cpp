@@ -1005,6 +1005,13 @@ private:
     const Constraint &c = op.constraint;
     std::string tbl = sql::ident(op.table);
     if (tableIsNew(op.table)) {
+      // A foreign key also takes SHARE ROW EXCLUSIVE on the table it references, which
+      // other nodes may be using: that is the lock to show (as for CREATE TABLE).
+      if (c.kind == ConstraintKind::ForeignKey && c.refTable != op.table)
+        return addUp(ddl(op,
+                         fmt::format("ALTER TABLE {} ADD {}", tbl, sql::constraintDefinition(c)),
+                         "table new in this plan", LockMode::ShareRowExclusive,
+                         {op.table, c.refTable}));
       return addUp(ddl(op,
                        fmt::format("ALTER TABLE {} ADD {}", tbl, sql::constraintDefinition(c)),
                        "table new in this plan", LockMode::AccessExclusive, {op.table}));
@@ -1157,10 +1164,28 @@ NodeId nodeId(const Project &project, VersionRef ref) {
 /// Bootstrap: each target's state created directly, subsystems in dependency order.
 void bootstrapSteps(const Project &project, const VersionGraph &graph,
                     llvm::ArrayRef<VersionRef> targets, const Locator &locate, Plan &plan) {
-  std::vector<VersionRef> ordered(targets.begin(), targets.end());
-  llvm::sort(ordered, [&](VersionRef a, VersionRef b) {
+  std::vector<VersionRef> rest(targets.begin(), targets.end());
+  llvm::sort(rest, [&](VersionRef a, VersionRef b) {
     return graph.position(a) < graph.position(b);
   });
+  // Subsystems in requirement order, not node order: a target's state references tables
+  // of the subsystems it requires, whose targets can come later in the node order
+  // (acl@1.1.0 requires core >= 1.0.0, so it may precede the target core@1.0.1).
+  std::vector<VersionRef> ordered;
+  while (!rest.empty()) {
+    auto ready = llvm::find_if(rest, [&](VersionRef t) {
+      return llvm::none_of(graph.closure({t}), [&](VersionRef n) {
+        return n.subsystem != t.subsystem &&
+               llvm::any_of(rest, [&](VersionRef r) { return r.subsystem == n.subsystem; });
+      });
+    });
+    // Requirements between subsystems are acyclic (the front end refuses cycles).
+    assert(ready != rest.end() && "cyclic requirements between subsystems");
+    if (ready == rest.end())
+      ready = rest.begin();
+    ordered.push_back(*ready);
+    rest.erase(ready);
+  }
   auto stepFor = [&](VersionRef ref, std::string sqlText, std::string reason, SourceRange range) {
     Step s;
     s.subsystem = project.subsystems[ref.subsystem].name;
@@ -1262,12 +1287,52 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
   Plan plan;
   plan.phase = request.phase;
   std::vector<VersionRef> targets = request.targets;
-  for (unsigned s = 0; s < project.subsystems.size(); ++s)
-    if (llvm::none_of(targets, [&](VersionRef r) { return r.subsystem == s; }))
-      targets.push_back({s, project.subsystems[s].latest()});
+  // A target is a ceiling for its subsystem: the nodes the targets need must not go past
+  // it. (Without this, `--to core@1.1.0` with a plugin whose latest version requires core
+  // 1.2.0 planned core@1.2.0 too.) Returns the last node past a target, if any.
+  auto pastTarget = [&](const std::vector<VersionRef> &chosen) -> std::optional<VersionRef> {
+    std::optional<VersionRef> past;
+    for (VersionRef n : graph.closure(chosen))
+      for (VersionRef t : chosen)
+        if (t.subsystem == n.subsystem && !llvm::is_contained(graph.closure({t}), n))
+          past = n;
+    return past;
+  };
+  // A subsystem the request leaves out goes to its latest version, or else to the highest
+  // one whose requirements stay within the targets chosen so far; with none, it waits
+  // (a plugin that needs a newer core than the target is not planned).
+  for (unsigned s = 0; s < project.subsystems.size(); ++s) {
+    if (llvm::any_of(targets, [&](VersionRef r) { return r.subsystem == s; }))
+      continue;
+    const Subsystem &sub = project.subsystems[s];
+    std::vector<unsigned> candidates(sub.versions.size());
+    for (unsigned v = 0; v < candidates.size(); ++v)
+      candidates[v] = v;
+    llvm::stable_sort(candidates, [&](unsigned a, unsigned b) {
+      if ((a == sub.latest()) != (b == sub.latest()))
+        return a == sub.latest();
+      return sub.versions[b].semver < sub.versions[a].semver;
+    });
+    for (unsigned v : candidates) {
+      std::vector<VersionRef> tried = targets;
+      tried.push_back({s, v});
+      if (!pastTarget(tried)) {
+        targets.push_back({s, v});
+        break;
+      }
+    }
+  }
   llvm::sort(targets, [&](VersionRef a, VersionRef b) {
     return graph.position(a) < graph.position(b);
   });
+  if (std::optional<VersionRef> past = pastTarget(targets)) {
+    VersionRef target = *llvm::find_if(
+        targets, [&](VersionRef t) { return t.subsystem == past->subsystem; });
+    return failure(fmt::format("the targets need {}, past the target {}: another target "
+                               "requires it; name a lower version of that one, or a higher {}",
+                               project.describe(*past), project.describe(target),
+                               project.subsystems[target.subsystem].name));
+  }
   for (VersionRef t : targets)
     plan.to.push_back(nodeId(project, t));
   std::vector<VersionRef> needed = graph.closure(targets);
@@ -1337,14 +1402,19 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
   // A node with no finish steps of its own is recorded finished as soon as its up ran,
   // even while an earlier node is still pending (Runner::up): 1.1.0 pending, 1.2.0 (a
   // table rename, whose view is dropped among 1.1.0's finish steps) finished. Such a node
-  // is not replayed before the pending ones, whose Ops come first, but rewritten in its
-  // place after them: its Ops shape their finish steps (table names, that view). Only
-  // the finished nodes before the first pending one make the base.
+  // ran after the pending one it depends on, in the same upgrade, so it is rewritten in
+  // its place after it: its Ops shape their finish steps (table names, that view). A
+  // finished node that depends on no pending node ran before them (a bootstrap, an
+  // earlier upgrade): it is part of the base, whatever its place in the topological order
+  // (which interleaves subsystems), or its tables would look new to this plan.
   std::vector<VersionRef> base, rewritten;
   for (VersionRef n : needed) { // in topological order
     if (llvm::is_contained(fresh, n))
       continue;
-    (rewritten.empty() && llvm::is_contained(finished, n) ? base : rewritten).push_back(n);
+    bool afterPending = llvm::any_of(graph.closure({n}), [&](VersionRef a) {
+      return llvm::is_contained(pending, a);
+    });
+    (llvm::is_contained(finished, n) && !afterPending ? base : rewritten).push_back(n);
   }
   auto runsNow = [&](const Step &s) {
     auto named = [&](VersionRef n) {

@@ -388,6 +388,16 @@ INSTANTIATE_TEST_SUITE_P(Cases, GoldenPlan, testing::ValuesIn(caseNames()),
                            return name;
                          });
 
+TEST(GoldenPlanCases, TargetsThatPassEachOtherAreRefused) {
+  // rate_limiting@2.0.0 requires core 1.2.0: it cannot go with the target core@1.1.0.
+  CaseSpec spec = readCase("targets_within_ceiling");
+  spec.to = "core@1.1.0,rate_limiting@2.0.0";
+  Planned planned = planCase(spec);
+  EXPECT_EQ(planned.failure, "up: the targets need core@1.2.0, past the target core@1.1.0: "
+                             "another target requires it; name a lower version of that one, "
+                             "or a higher core");
+}
+
 TEST(GoldenPlanCases, EnoughCasesAndAllHaveFacts) {
   std::vector<std::string> names = caseNames();
   EXPECT_GE(names.size(), 22u);
@@ -854,6 +864,21 @@ const std::map<std::string, Facts> &allFacts() {
          EXPECT_EQ(step(p.up, "\"host\"").version, "1.1.0");
          EXPECT_EQ(step(p.up, "\"tags\"").version, "1.2.0");
          expectNothingIn(p.finish);
+       }},
+      {"targets_within_ceiling",
+       [](const Planned &p) {
+         std::vector<std::string> to, applies;
+         for (const NodeId &n : p.up.to)
+           to.push_back(n.subsystem + "@" + n.version);
+         for (const NodeId &n : p.up.applies)
+           applies.push_back(n.subsystem + "@" + n.version);
+         EXPECT_EQ(to, (std::vector<std::string>{"core@1.1.0", "rate_limiting@1.1.0"}));
+         EXPECT_EQ(applies, (std::vector<std::string>{"core@1.1.0", "rate_limiting@1.0.0",
+                                                      "rate_limiting@1.1.0"}));
+         EXPECT_TRUE(find(p.up, "route_name").empty()) << "rate_limiting@2.0.0 needs core 1.2";
+         // A foreign key added to a new table still locks the table it references.
+         expectLock(step(p.up, "ADD CONSTRAINT \"ratelimiting_metrics_route_id_fkey\""),
+                    LockMode::ShareRowExclusive, {"ratelimiting_metrics", "routes"});
        }},
       {"plan_up_from_empty",
        [](const Planned &p) {
