@@ -271,11 +271,13 @@ PARAM         : '$' [0-9]+ ;
 DECIMAL : [0-9]+ '.' [0-9]* ([eE] [+-]? [0-9]+)? | '.' [0-9]+ ([eE] [+-]? [0-9]+)? | [0-9]+ [eE] [+-]? [0-9]+ ;
 INT     : [0-9]+ ;
 IDENT   : [\p{L}_] [\p{L}\p{N}_$]* ;
+// Comments come before OP: `//` alone, `////` or `/**/` match both at the same length, and
+// the first rule listed wins.
+LINE_COMMENT  : ('//' | '--') ~[\r\n]* -> channel(HIDDEN) ;
+BLOCK_COMMENT : '/*' .*? ('*/' | EOF) -> channel(HIDDEN) ;
 // SQL operators; `=` alone is EQ (it is listed first and matches the same length).
 OP      : [+\-*/<>=~!@#%^&|`?]+ ;
 
-LINE_COMMENT  : ('//' | '--') ~[\r\n]* -> channel(HIDDEN) ;
-BLOCK_COMMENT : '/*' .*? ('*/' | EOF) -> channel(HIDDEN) ;
 WS            : [ \t\r\n\f]+ -> skip ;
 
 // Anything else is reported by the compiler with its position.
