@@ -2,7 +2,8 @@
 // skipped without it): the compatibility proof of DESIGN.md, tested.
 //
 // For every golden plan case that the planner accepts (test/golden/plan/<case>, rejected
-// ones are left out; those marked unsafe are in) and for the example of DESIGN.md, with
+// ones are left out; those marked unsafe are in), the example of DESIGN.md and the gateway
+// of examples/gateway from three starting points, with
 // O the schema of the --from nodes and N that of the --to nodes:
 //
 // 1. a fresh database A is bootstrapped at O, and O's application workload (inserts,
@@ -108,6 +109,14 @@ std::vector<ApplyCase> allCases() {
   std::sort(out.begin(), out.end(),
             [](const ApplyCase &a, const ApplyCase &b) { return a.name < b.name; });
   out.push_back({"design", "examples/design/design.strata", "core@1.0.0,rate_limiting@1.0.0", ""});
+  // The gateway, every subsystem from its oldest release, and from the 1.0 releases (the
+  // main line and the patch branch that 1.2.0 merges), to the latest.
+  out.push_back({"gateway_from_0_14", "examples/gateway",
+                 "core@0.14.1,acl@1.0.0,key_auth@1.0.0,oauth2@1.0.0,rate_limiting@1.0.0", ""});
+  out.push_back({"gateway_from_1_0", "examples/gateway",
+                 "core@1.0.0,acl@1.1.0,key_auth@1.0.0,oauth2@1.1.0,rate_limiting@1.0.1", ""});
+  out.push_back({"gateway_from_1_0_1", "examples/gateway",
+                 "core@1.0.1,acl@1.1.0,key_auth@1.0.0,oauth2@1.1.0,rate_limiting@1.0.1", ""});
   return out;
 }
 
@@ -143,7 +152,15 @@ compiler::Schema stateAt(const compiler::Project &project, const planner::Versio
 Loaded load(const ApplyCase &c) {
   Loaded out;
   out.compilation = std::make_unique<compiler::Compilation>();
-  out.compilation->addSource(c.path, readFile(std::string(STRATA_SOURCE_DIR) + "/" + c.path));
+  std::string path = std::string(STRATA_SOURCE_DIR) + "/" + c.path;
+  if (llvm::sys::fs::is_directory(path)) {
+    if (llvm::Error err = out.compilation->addDirectory(path)) {
+      out.failure = llvm::toString(std::move(err));
+      return out;
+    }
+  } else {
+    out.compilation->addSource(c.path, readFile(path));
+  }
   out.project = out.compilation->run();
   if (!out.project) {
     std::string diags;
@@ -160,12 +177,32 @@ Loaded load(const ApplyCase &c) {
                   (to ? std::string() : llvm::toString(to.takeError()));
     return out;
   }
-  out.from = *from;
-  out.to = *to;
-  // As the planner does: a subsystem the targets do not name goes to its latest version.
-  for (unsigned s = 0; s < out.project->subsystems.size(); ++s)
-    if (llvm::none_of(out.to, [&](compiler::VersionRef r) { return r.subsystem == s; }))
-      out.to.push_back({s, out.project->subsystems[s].latest()});
+  // The nodes the planner resolves the named ones to (a subsystem left out goes to its
+  // highest version within the targets): those of the bootstrap of --from, then those of
+  // the up from there to --to.
+  auto resolve = [&](planner::Phase phase, std::vector<compiler::VersionRef> targets,
+                     planner::StartingPoint start) -> std::vector<compiler::VersionRef> {
+    planner::PlanRequest request;
+    request.phase = phase;
+    request.targets = std::move(targets);
+    request.start = std::move(start);
+    llvm::Expected<planner::Plan> plan = planner::makePlan(
+        *out.project, *out.graph, request, [](compiler::SourceRange) { return std::string(); });
+    if (!plan) {
+      out.failure += llvm::toString(plan.takeError()) + "\n";
+      return {};
+    }
+    std::vector<compiler::VersionRef> nodes;
+    for (const planner::NodeId &n : plan->to) {
+      unsigned s = *out.project->findSubsystem(n.subsystem);
+      nodes.push_back({s, *out.project->subsystems[s].findVersion(n.version)});
+    }
+    return nodes;
+  };
+  out.from = resolve(planner::Phase::Bootstrap, *from, {});
+  out.to = resolve(planner::Phase::Up, *to, planner::startingPointFrom(*out.graph, out.from));
+  if (!out.failure.empty())
+    return out;
   out.o = stateAt(*out.project, *out.graph, out.from);
   out.n = stateAt(*out.project, *out.graph, out.to);
   return out;

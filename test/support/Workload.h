@@ -13,8 +13,10 @@
 // (bound as parameters when the workload runs), or stay null where the column allows it.
 //
 // Values are typed literals chosen by the column's DataType, unique per workload (a
-// counter), so that a version's workload can run many times against one database. All
-// identifiers and literals go through planner/Sql.h.
+// counter), so that a version's workload can run many times against one database. A
+// column that a check uses is left null where it may be, and never updated: a value of
+// the right type may still fail the check. All identifiers and literals go through
+// planner/Sql.h.
 //
 // Test-only: a library for integration tests (test/planner/ApplyPlanTest.cpp).
 #pragma once

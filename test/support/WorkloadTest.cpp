@@ -70,7 +70,7 @@ TEST(WorkloadTest, ParentsFirstAndOnlyWhatTheVersionWrites) {
   EXPECT_EQ(services.insert,
             "INSERT INTO \"services\" (\"id\", \"name\", \"protocol\", \"enabled\", \"payload\", "
             "\"created\", \"weight\") VALUES (gen_random_uuid(), 'o100', 'http', true, '{}', "
-            "now(), 1.5) RETURNING \"id\"");
+            "now() + interval '1 day', 1.5) RETURNING \"id\"");
   EXPECT_EQ(services.select,
             "SELECT \"id\", \"seq\", \"name\", \"port\", \"protocol\", \"enabled\", \"payload\", "
             "\"created\", \"weight\" FROM \"services\" WHERE \"id\" = $1");
@@ -125,10 +125,30 @@ subsystem core {
   ASSERT_TRUE(bool(w)) << llvm::toString(w.takeError());
   ASSERT_EQ(w->tables.size(), 1u);
   EXPECT_EQ(w->tables[0].insert, "INSERT INTO \"Odd \"\"Name\"\"\" (\"identifier\", \"period\", "
-                                 "\"value\") VALUES ('w1', now(), 2) RETURNING \"identifier\", "
+                                 "\"value\") VALUES ('w1', now() + interval '1 day', 2) RETURNING \"identifier\", "
                                  "\"period\"");
   EXPECT_EQ(w->tables[0].select, "SELECT \"identifier\", \"period\", \"value\" FROM \"Odd "
                                  "\"\"Name\"\"\" WHERE \"identifier\" = $1 AND \"period\" = $2");
+}
+
+TEST(WorkloadTest, ColumnsUnderACheckAreNullWhereTheyMayBe) {
+  llvm::Expected<Workload> w = generateWorkload(stateOf(R"(
+subsystem core {
+  version "1.0.0" {
+    table routes {
+      id     uuid primary key
+      status integer check (status in (301, 302))
+      port   integer not null check (port > 0)
+      name   text
+    }
+  }
+}
+)"));
+  ASSERT_TRUE(bool(w)) << llvm::toString(w.takeError());
+  EXPECT_EQ(w->tables[0].insert, "INSERT INTO \"routes\" (\"id\", \"port\", \"name\") VALUES "
+                                 "(gen_random_uuid(), 1, 'w2') RETURNING \"id\"");
+  EXPECT_EQ(w->tables[0].updates,
+            std::vector<std::string>({"UPDATE \"routes\" SET \"name\" = 'w4' WHERE \"id\" = $1"}));
 }
 
 TEST(WorkloadTest, RefusesNotNullColumnsItCannotFill) {
