@@ -223,6 +223,17 @@ llvm::Error Executor::runBackfill(const planner::Step &step, int index,
   size_t keys = step.backfill.keyColumns.size();
   auto start = std::chrono::steady_clock::now();
   auto lastDraw = start;
+  // The planner's estimate of the table's size gives the ETA; no count(*) scan for it.
+  double total = 0;
+  if (options.log) {
+    llvm::Expected<Result> est = conn.execParams(
+        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass($1)",
+        {std::optional<std::string>(planner::sql::ident(step.backfill.table))});
+    if (est && est->rows() == 1)
+      llvm::StringRef(est->get(0, 0)).getAsDouble(total);
+    else if (!est)
+      llvm::consumeError(est.takeError());
+  }
   for (;;) {
     if (options.beforeHook)
       options.beforeHook(step, "batch");
@@ -275,8 +286,11 @@ llvm::Error Executor::runBackfill(const planner::Step &step, int index,
     auto now = std::chrono::steady_clock::now();
     if (options.log && (finished || now - lastDraw > std::chrono::milliseconds(500))) {
       double secs = std::chrono::duration<double>(now - start).count();
+      double rate = secs > 0 ? (rows - (previous ? previous->rowsDone : 0)) / secs : 0.0;
       std::string line = fmt::format("  backfill \"{}\": {} rows, {:.0f} rows/s",
-                                     step.backfill.table, rows, secs > 0 ? rows / secs : 0.0);
+                                     step.backfill.table, rows, rate);
+      if (!finished && total > rows && rate > 0)
+        line += fmt::format(", about {:.0f} s left", (total - rows) / rate);
       if (options.progressBar)
         *options.log << "\r" << line << "\x1b[K" << (finished ? "\n" : "");
       else
