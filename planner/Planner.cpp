@@ -1161,16 +1161,16 @@ NodeId nodeId(const Project &project, VersionRef ref) {
   return {project.subsystems[ref.subsystem].name, project.at(ref).text, project.at(ref).checksum};
 }
 
-/// Bootstrap: each target's state created directly, subsystems in dependency order.
-void bootstrapSteps(const Project &project, const VersionGraph &graph,
-                    llvm::ArrayRef<VersionRef> targets, const Locator &locate, Plan &plan) {
+/// \p targets in requirement order, not node order: a subsystem's targets after those of
+/// the subsystems it requires (acl@1.1.0 requires core >= 1.0.0, so in node order it may
+/// precede the target core@1.0.1, whose tables its foreign keys reference). Node order
+/// among the rest.
+std::vector<VersionRef> requirementOrder(const VersionGraph &graph,
+                                         llvm::ArrayRef<VersionRef> targets) {
   std::vector<VersionRef> rest(targets.begin(), targets.end());
   llvm::sort(rest, [&](VersionRef a, VersionRef b) {
     return graph.position(a) < graph.position(b);
   });
-  // Subsystems in requirement order, not node order: a target's state references tables
-  // of the subsystems it requires, whose targets can come later in the node order
-  // (acl@1.1.0 requires core >= 1.0.0, so it may precede the target core@1.0.1).
   std::vector<VersionRef> ordered;
   while (!rest.empty()) {
     auto ready = llvm::find_if(rest, [&](VersionRef t) {
@@ -1186,6 +1186,13 @@ void bootstrapSteps(const Project &project, const VersionGraph &graph,
     ordered.push_back(*ready);
     rest.erase(ready);
   }
+  return ordered;
+}
+
+/// Bootstrap: each target's state created directly, subsystems in requirement order.
+void bootstrapSteps(const Project &project, const VersionGraph &graph,
+                    llvm::ArrayRef<VersionRef> targets, const Locator &locate, Plan &plan) {
+  std::vector<VersionRef> ordered = requirementOrder(graph, targets);
   auto stepFor = [&](VersionRef ref, std::string sqlText, std::string reason, SourceRange range) {
     Step s;
     s.subsystem = project.subsystems[ref.subsystem].name;
@@ -1282,11 +1289,10 @@ StartingPoint startingPointFrom(const VersionGraph &graph, llvm::ArrayRef<Versio
   return start;
 }
 
-llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
-                              const PlanRequest &request, const Locator &locate) {
-  Plan plan;
-  plan.phase = request.phase;
-  std::vector<VersionRef> targets = request.targets;
+llvm::Expected<std::vector<VersionRef>> resolveTargets(const Project &project,
+                                                       const VersionGraph &graph,
+                                                       llvm::ArrayRef<VersionRef> named) {
+  std::vector<VersionRef> targets(named.begin(), named.end());
   // A target is a ceiling for its subsystem: the nodes the targets need must not go past
   // it. (Without this, `--to core@1.1.0` with a plugin whose latest version requires core
   // 1.2.0 planned core@1.2.0 too.) Returns the last node past a target, if any.
@@ -1298,9 +1304,9 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
           past = n;
     return past;
   };
-  // A subsystem the request leaves out goes to its latest version, or else to the highest
-  // one whose requirements stay within the targets chosen so far; with none, it waits
-  // (a plugin that needs a newer core than the target is not planned).
+  // A subsystem left out goes to its latest version, or else to the highest one whose
+  // requirements stay within the targets chosen so far; with none, it waits (a plugin
+  // that needs a newer core than the target is not planned).
   for (unsigned s = 0; s < project.subsystems.size(); ++s) {
     if (llvm::any_of(targets, [&](VersionRef r) { return r.subsystem == s; }))
       continue;
@@ -1333,6 +1339,20 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
                                project.describe(*past), project.describe(target),
                                project.subsystems[target.subsystem].name));
   }
+  return targets;
+}
+
+llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
+                              const PlanRequest &request, const Locator &locate) {
+  Plan plan;
+  plan.phase = request.phase;
+  llvm::Expected<std::vector<VersionRef>> resolved =
+      resolveTargets(project, graph, request.targets);
+  if (!resolved)
+    return resolved.takeError();
+  std::vector<VersionRef> targets = std::move(*resolved);
+  if (request.phase == Phase::Bootstrap)
+    targets = requirementOrder(graph, targets);
   for (VersionRef t : targets)
     plan.to.push_back(nodeId(project, t));
   std::vector<VersionRef> needed = graph.closure(targets);
@@ -1341,10 +1361,15 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
   if (request.phase == Phase::Bootstrap) {
     if (!request.start.executed.empty())
       return failure("the database is already bootstrapped; run 'strata apply up' instead");
-    plan.applies = {};
-    for (VersionRef n : needed)
-      plan.applies.push_back(nodeId(project, n));
     bootstrapSteps(project, graph, targets, locate, plan);
+    // The runtime runs the steps target by target in the order of `to`, and the nodes
+    // in the order of `applies`: each target's nodes come with it.
+    plan.applies = {};
+    std::set<VersionRef> listed;
+    for (VersionRef t : targets)
+      for (VersionRef n : graph.closure({t}))
+        if (listed.insert(n).second)
+          plan.applies.push_back(nodeId(project, n));
     return plan;
   }
 

@@ -28,7 +28,7 @@ struct StartingPoint {
 
 struct PlanRequest {
   Phase phase = Phase::Up;
-  std::vector<VersionRef> targets; ///< empty: every subsystem's latest version
+  std::vector<VersionRef> targets; ///< completed by resolveTargets (empty: all latest)
   StartingPoint start;
 };
 
@@ -41,6 +41,15 @@ llvm::Expected<std::vector<VersionRef>> parseNodeList(const compiler::Project &p
 
 /// The starting point of `--from` nodes: they and everything they depend on, finished.
 StartingPoint startingPointFrom(const VersionGraph &graph, llvm::ArrayRef<VersionRef> nodes);
+
+/// The targets of a plan: \p named (empty: none) completed with every subsystem they leave
+/// out, at its latest version when that stays within the named targets, else at its
+/// highest version that does (a target is a ceiling: the plan never goes past it), else
+/// left out. Fails when named targets require each other past their versions. In the
+/// graph's node order.
+llvm::Expected<std::vector<VersionRef>> resolveTargets(const compiler::Project &project,
+                                                       const VersionGraph &graph,
+                                                       llvm::ArrayRef<VersionRef> named);
 
 /// Makes the plan. Fails (llvm::Error) when the starting point cannot reach the targets:
 /// a database older than a subsystem's baseline, or on a branch the targets do not contain.
