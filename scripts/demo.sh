@@ -28,23 +28,24 @@ eval "$pgEnv"
 echo "\$ echo \$STRATA_TEST_DB"
 echo "$STRATA_TEST_DB"
 
-# The whole life of a project, as a release engineer would run it: check, bootstrap an
-# old release, review the upgrade's plan, run `up` (old and new nodes both work), then
-# `finish` once the old nodes are gone.
+# The whole life of the API gateway example (examples/gateway: a core and four plugins
+# over four releases), as a release engineer runs it: check, bootstrap the 0.14.1 release,
+# review the upgrade's plan, run `up` (old and new nodes both work), then `finish` once the
+# old nodes are gone.
 S=build/cli/strata
 DB="$STRATA_TEST_DB"
-OLD=core@1.0.0,rate_limiting@1.0.0
-run "$S" check --source examples/design
-run "$S" graph --source examples/design --from "$OLD"
-run "$S" apply bootstrap --source examples/design --db "$DB" --to "$OLD"
+OLD=core@0.14.1,key_auth@1.0.0,acl@1.0.0,rate_limiting@1.0.0,oauth2@1.0.0
+run "$S" check --source examples/gateway
+run "$S" graph --source examples/gateway --from "$OLD"
+run "$S" apply bootstrap --source examples/gateway --db "$DB" --to "$OLD"
 status=0
-run "$S" status --source examples/design --db "$DB" || status=$?
+run "$S" status --source examples/gateway --db "$DB" || status=$?
 echo "(exit status $status: new versions are available)"
-run "$S" plan up --source examples/design --from "$OLD"
-run "$S" apply up --source examples/design --db "$DB"
+run "$S" plan up --source examples/gateway --from "$OLD"
+run "$S" apply up --source examples/gateway --db "$DB"
 status=0
-run "$S" status --source examples/design --db "$DB" || status=$?
+run "$S" status --source examples/gateway --db "$DB" || status=$?
 echo "(exit status $status: finish is pending)"
-run "$S" plan finish --source examples/design --from "$OLD"
-run "$S" apply finish --source examples/design --db "$DB" --yes
-run "$S" status --source examples/design --db "$DB"
+run "$S" plan finish --source examples/gateway --from "$OLD"
+run "$S" apply finish --source examples/gateway --db "$DB" --yes
+run "$S" status --source examples/gateway --db "$DB"
