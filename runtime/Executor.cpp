@@ -125,10 +125,12 @@ llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord
 
 llvm::Error Executor::runTransactional(const planner::Step &step, int index) {
   // One round trip: the step and its record commit together or not at all.
-  std::string text = fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n{};\n",
-                                 options.lockTimeout.count(), step.sql);
-  if (step.scans)
-    text += "SET LOCAL statement_timeout = 0;\n";
+  // A scanning step (VALIDATE, a backfill as one UPDATE) is long by nature: lift the
+  // statement timeout before it runs, not after.
+  std::string text = fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n{}{};\n",
+                                 options.lockTimeout.count(),
+                                 step.scans ? "SET LOCAL statement_timeout = 0;\n" : "",
+                                 step.sql);
   if (options.record)
     text += recordSql(step, index, "done", "", 0) + ";\n";
   text += "COMMIT";
