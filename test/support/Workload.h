@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -101,12 +102,17 @@ struct WrittenRow {
 struct WorkloadRun {
   /// By table: the row of `insert`, then that of `insertMinimal` if any.
   std::map<std::string, std::vector<WrittenRow>> rows;
+  /// Failures in tables that were allowed to fail (runWorkload's mayFail), and tables
+  /// skipped because of them; those tables have no rows.
+  std::vector<std::string> tolerated;
 };
 
 /// Runs \p workload statement by statement on \p conn (each in its own transaction),
 /// stopping at the first failure: an error naming the statement and carrying PostgreSQL's
-/// message.
-llvm::Expected<WorkloadRun> runWorkload(runtime::Connection &conn, const Workload &workload);
+/// message. A failure in a table of \p mayFail is recorded in `tolerated` instead, and the
+/// run goes on with the next table.
+llvm::Expected<WorkloadRun> runWorkload(runtime::Connection &conn, const Workload &workload,
+                                        const std::set<std::string> &mayFail = {});
 
 /// Runs `SELECT columns FROM table WHERE keyColumns = key` and returns the one row found
 /// (an error when there is none or several).
