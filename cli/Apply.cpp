@@ -1,4 +1,5 @@
 #include "cli/Commands.h"
+#include "cli/Sources.h"
 
 #include "compiler/Compilation.h"
 #include "planner/PlanFormat.h"
@@ -15,27 +16,6 @@
 namespace strata::cli {
 
 namespace {
-const compiler::Project *compileFor(compiler::Compilation &compilation,
-                                    const std::vector<std::string> &paths, bool color,
-                                    llvm::raw_ostream &err) {
-  std::vector<std::string> all = paths;
-  if (all.empty())
-    all.push_back(".");
-  for (const std::string &path : all)
-    if (llvm::Error e = compilation.addPath(path)) {
-      err << "strata: error: " << llvm::toString(std::move(e)) << "\n";
-      return nullptr;
-    }
-  if (compilation.bufferCount() == 0) {
-    err << "strata: error: no .strata files found\n";
-    return nullptr;
-  }
-  const compiler::Project *project = compilation.run();
-  if (!project || compilation.diagnostics().warningCount())
-    compilation.diagnostics().render(err, color);
-  return project;
-}
-
 /// Asks on the terminal; without one, --yes is required (as Kong's reset does).
 bool confirm(const std::string &question, bool yes, llvm::raw_ostream &err) {
   if (yes)
@@ -67,7 +47,7 @@ int report(llvm::Error err, const RunOptions &options, llvm::raw_ostream &errs) 
 int runApply(const ApplyOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   compiler::Compilation compilation;
   const compiler::Project *project =
-      compileFor(compilation, options.run.paths, options.run.color, err);
+      compileSources(compilation, options.run.paths, options.run.color, err);
   if (!project)
     return ExitFailure;
   planner::VersionGraph graph(*project);
@@ -137,7 +117,7 @@ int runApply(const ApplyOptions &options, llvm::raw_ostream &out, llvm::raw_ostr
 int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   compiler::Compilation compilation;
   const compiler::Project *project =
-      compileFor(compilation, options.run.paths, options.run.color, err);
+      compileSources(compilation, options.run.paths, options.run.color, err);
   if (!project)
     return ExitFailure;
   planner::VersionGraph graph(*project);
@@ -167,7 +147,7 @@ int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_os
 int runReset(const ResetOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   compiler::Compilation compilation;
   const compiler::Project *project =
-      compileFor(compilation, options.run.paths, options.run.color, err);
+      compileSources(compilation, options.run.paths, options.run.color, err);
   if (!project)
     return ExitFailure;
   planner::VersionGraph graph(*project);

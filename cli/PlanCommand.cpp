@@ -1,4 +1,5 @@
 #include "cli/Commands.h"
+#include "cli/Sources.h"
 
 #include "compiler/Compilation.h"
 #include "planner/PlanFormat.h"
@@ -15,28 +16,6 @@
 namespace strata::cli {
 
 namespace {
-/// Compiles the sources named by \p paths and prints diagnostics; null on errors.
-const compiler::Project *compileSources(compiler::Compilation &compilation,
-                                        const std::vector<std::string> &paths, bool color,
-                                        llvm::raw_ostream &err) {
-  std::vector<std::string> all = paths;
-  if (all.empty())
-    all.push_back(".");
-  for (const std::string &path : all)
-    if (llvm::Error e = compilation.addPath(path)) {
-      err << "strata: error: " << llvm::toString(std::move(e)) << "\n";
-      return nullptr;
-    }
-  if (compilation.bufferCount() == 0) {
-    err << "strata: error: no .strata files found\n";
-    return nullptr;
-  }
-  const compiler::Project *project = compilation.run();
-  if (!project || compilation.diagnostics().warningCount())
-    compilation.diagnostics().render(err, color);
-  return project;
-}
-
 planner::Locator locatorFor(compiler::Compilation &compilation) {
   return [&compilation](compiler::SourceRange range) {
     return compilation.diagnostics().describe(range.Start);

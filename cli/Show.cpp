@@ -1,4 +1,5 @@
 #include "cli/Commands.h"
+#include "cli/Sources.h"
 
 #include "compiler/Compilation.h"
 #include "compiler/Printer.h"
@@ -6,26 +7,6 @@
 #include <fmt/format.h>
 
 namespace strata::cli {
-
-namespace {
-/// Compiles the sources named by \p paths; prints diagnostics. Null on failure.
-const compiler::Project *compile(compiler::Compilation &compilation,
-                                 const std::vector<std::string> &paths, bool color,
-                                 llvm::raw_ostream &err) {
-  std::vector<std::string> all = paths;
-  if (all.empty())
-    all.push_back(".");
-  for (const std::string &path : all)
-    if (llvm::Error e = compilation.addPath(path)) {
-      err << "strata: error: " << llvm::toString(std::move(e)) << "\n";
-      return nullptr;
-    }
-  const compiler::Project *project = compilation.run();
-  if (!project || compilation.diagnostics().warningCount())
-    compilation.diagnostics().render(err, color);
-  return project;
-}
-} // namespace
 
 int runShow(const ShowOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   auto [subsystemName, versionText] = llvm::StringRef(options.target).split('@');
@@ -35,7 +16,7 @@ int runShow(const ShowOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
     return ExitUsage;
   }
   compiler::Compilation compilation;
-  const compiler::Project *project = compile(compilation, options.paths, options.color, err);
+  const compiler::Project *project = compileSources(compilation, options.paths, options.color, err);
   if (!project)
     return ExitFailure;
   std::optional<unsigned> s = project->findSubsystem(subsystemName);

@@ -1,0 +1,21 @@
+// Loading and compiling the .strata sources a command names: shared by every command
+// that needs the compiled project.
+#pragma once
+
+#include "compiler/Compilation.h"
+
+#include <llvm/Support/raw_ostream.h>
+
+#include <string>
+#include <vector>
+
+namespace strata::cli {
+
+/// Adds \p paths (files or directories; none means the current directory) to
+/// \p compilation and compiles them. Diagnostics go to \p err (also when there are only
+/// warnings). Returns null, after saying why, when nothing compiled.
+const compiler::Project *compileSources(compiler::Compilation &compilation,
+                                        const std::vector<std::string> &paths, bool color,
+                                        llvm::raw_ostream &err);
+
+} // namespace strata::cli
