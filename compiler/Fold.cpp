@@ -476,7 +476,7 @@ private:
         ok &= checkExpr(e.expr, &table);
         column.expr = exprText(e.expr);
         SqlExprInfo info = checkSqlExpression(e.expr->text);
-        nameParts.push_back(info.firstFunction.empty() ? "expr" : info.firstFunction);
+        nameParts.push_back(info.figuredName.empty() ? "expr" : info.figuredName);
       } else {
         if (!table.findColumn(e.column.text)) {
           diags.report(DiagID::ErrUnknownColumn, e.column.range, e.column.text.str(), table.name);

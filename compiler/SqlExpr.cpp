@@ -46,6 +46,90 @@ void walk(const nlohmann::json &node, SqlExprInfo &info) {
     walk(value, info);
   }
 }
+/// PostgreSQL's FigureColnameInternal (parser/parse_target.c): a name for an expression
+/// and how strongly it holds (2: a column or function, 1: a fallback such as a type or
+/// "case", 0: none).
+int figureColname(const nlohmann::json &node, std::string &name) {
+  if (!node.is_object() || node.empty())
+    return 0;
+  const std::string key = node.begin().key();
+  const nlohmann::json &value = node.begin().value();
+  auto lastString = [](const nlohmann::json &list) -> std::string {
+    if (!list.is_array() || list.empty() || !list.back().contains("String"))
+      return "";
+    return list.back()["String"].value("sval", "");
+  };
+  if (key == "ColumnRef") {
+    name = lastString(value.value("fields", nlohmann::json::array()));
+    return name.empty() ? 0 : 2;
+  }
+  if (key == "FuncCall") {
+    name = lastString(value.value("funcname", nlohmann::json::array()));
+    return 2;
+  }
+  if (key == "A_Expr" && value.value("kind", "") == "AEXPR_NULLIF") {
+    name = "nullif";
+    return 2;
+  }
+  if (key == "TypeCast" || key == "CollateClause") {
+    int strength = figureColname(value.value("arg", nlohmann::json()), name);
+    if (key == "TypeCast" && strength <= 1) {
+      name = lastString(value.value("typeName", nlohmann::json()).value("names",
+                                                                         nlohmann::json::array()));
+      return name.empty() ? 0 : 1;
+    }
+    return strength;
+  }
+  if (key == "CoalesceExpr") {
+    name = "coalesce";
+    return 2;
+  }
+  if (key == "MinMaxExpr") {
+    name = value.value("op", "") == "IS_GREATEST" ? "greatest" : "least";
+    return 2;
+  }
+  if (key == "SQLValueFunction") {
+    static const std::pair<const char *, const char *> ops[] = {
+        {"SVFOP_CURRENT_DATE", "current_date"},
+        {"SVFOP_CURRENT_TIME", "current_time"},
+        {"SVFOP_CURRENT_TIME_N", "current_time"},
+        {"SVFOP_CURRENT_TIMESTAMP", "current_timestamp"},
+        {"SVFOP_CURRENT_TIMESTAMP_N", "current_timestamp"},
+        {"SVFOP_LOCALTIME", "localtime"},
+        {"SVFOP_LOCALTIME_N", "localtime"},
+        {"SVFOP_LOCALTIMESTAMP", "localtimestamp"},
+        {"SVFOP_LOCALTIMESTAMP_N", "localtimestamp"},
+        {"SVFOP_CURRENT_ROLE", "current_role"},
+        {"SVFOP_CURRENT_USER", "current_user"},
+        {"SVFOP_USER", "user"},
+        {"SVFOP_SESSION_USER", "session_user"},
+        {"SVFOP_CURRENT_CATALOG", "current_catalog"},
+        {"SVFOP_CURRENT_SCHEMA", "current_schema"}};
+    for (const auto &[op, text] : ops)
+      if (value.value("op", "") == op) {
+        name = text;
+        return 2;
+      }
+    return 0;
+  }
+  if (key == "CaseExpr") {
+    int strength = figureColname(value.value("defresult", nlohmann::json()), name);
+    if (strength <= 1) {
+      name = "case";
+      return 1;
+    }
+    return strength;
+  }
+  if (key == "A_ArrayExpr") {
+    name = "array";
+    return 1;
+  }
+  if (key == "RowExpr") {
+    name = "row";
+    return 1;
+  }
+  return 0;
+}
 } // namespace
 
 SqlExprInfo checkSqlExpression(llvm::StringRef text) {
@@ -82,6 +166,8 @@ SqlExprInfo checkSqlExpression(llvm::StringRef text) {
     return info;
   }
   walk(targets[0]["ResTarget"]["val"], info);
+  if (figureColname(targets[0]["ResTarget"]["val"], info.figuredName) == 0)
+    info.figuredName.clear();
   for (size_t &offset : info.columnOffsets)
     if (offset != llvm::StringRef::npos)
       offset = offset >= exprPrefix.size() ? offset - exprPrefix.size() : llvm::StringRef::npos;

@@ -21,6 +21,10 @@ struct SqlExprInfo {
   /// For each of columns, the byte offset into the text of a mention of it (npos if unknown).
   std::vector<size_t> columnOffsets;
   std::string firstFunction;        ///< name of the outermost function call, if any
+  /// The column name PostgreSQL gives the expression (FigureColname: "n" for n::int,
+  /// "coalesce", "lower"; empty when it has none): unnamed expression indexes are named
+  /// after it, or after "expr" when it is empty.
+  std::string figuredName;
   bool hasSubquery = false;
 };
 

@@ -67,3 +67,19 @@ TEST(SqlExpr, StripComments) {
 }
 
 } // namespace
+
+// Unnamed expression indexes take the name PostgreSQL figures for the expression; the
+// expected names were read back from PostgreSQL 15 (CREATE INDEX ON users (...)).
+TEST(SqlExpr, FiguresTheNamePostgresGivesAnExpression) {
+  struct Case {
+    const char *expr;
+    const char *name;
+  };
+  const Case cases[] = {{"n::integer", "n"},         {"coalesce(a, b)", "coalesce"},
+                        {"greatest(a, b)", "greatest"}, {"nullif(a, b)", "nullif"},
+                        {"username collate \"C\"", "username"}, {"lower(username)", "lower"},
+                        {"a + b", ""},                {"case when a > 0 then 1 end", "case"},
+                        {"'x'::text", "text"}};
+  for (const Case &c : cases)
+    EXPECT_EQ(strata::compiler::checkSqlExpression(c.expr).figuredName, c.name) << c.expr;
+}
