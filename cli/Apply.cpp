@@ -60,14 +60,10 @@ int runApply(const ApplyOptions &options, llvm::raw_ostream &out, llvm::raw_ostr
   ropts.exec.batchPause = std::chrono::milliseconds(options.batchPauseMs);
   ropts.exec.log = &out;
   ropts.exec.progressBar = ::isatty(STDOUT_FILENO) != 0;
-  if (!options.run.to.empty()) {
-    auto targets = planner::parseNodeList(*project, options.run.to);
-    if (!targets) {
-      err << "strata: error: --to: " << llvm::toString(targets.takeError()) << "\n";
-      return ExitUsage;
-    }
-    ropts.targets = *targets;
-  }
+  auto targets = parseVersionsFlag(*project, "--to", options.run.to, err);
+  if (!targets)
+    return ExitUsage;
+  ropts.targets = std::move(*targets);
   runtime::Runner runner(*project, graph,
                          [&compilation](compiler::SourceRange r) {
                            return compilation.diagnostics().describe(r.Start);
@@ -123,14 +119,10 @@ int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_os
   planner::VersionGraph graph(*project);
   runtime::RunnerOptions ropts;
   ropts.connInfo = options.run.db;
-  if (!options.run.to.empty()) {
-    auto targets = planner::parseNodeList(*project, options.run.to);
-    if (!targets) {
-      err << "strata: error: --to: " << llvm::toString(targets.takeError()) << "\n";
-      return ExitUsage;
-    }
-    ropts.targets = *targets;
-  }
+  auto targets = parseVersionsFlag(*project, "--to", options.run.to, err);
+  if (!targets)
+    return ExitUsage;
+  ropts.targets = std::move(*targets);
   runtime::Runner runner(*project, graph, [](compiler::SourceRange) { return std::string(); },
                          ropts, err);
   llvm::Expected<runtime::DatabaseStatus> status = runner.status();

@@ -37,14 +37,10 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
   planner::VersionGraph graph(*project);
   planner::PlanRequest request;
   request.phase = *phase;
-  if (!options.to.empty()) {
-    auto targets = planner::parseNodeList(*project, options.to);
-    if (!targets) {
-      err << "strata: error: --to: " << llvm::toString(targets.takeError()) << "\n";
-      return ExitUsage;
-    }
-    request.targets = std::move(*targets);
-  }
+  auto targets = parseVersionsFlag(*project, "--to", options.to, err);
+  if (!targets)
+    return ExitUsage;
+  request.targets = std::move(*targets);
   if (!options.db.empty() && !options.from.empty()) {
     err << "strata: error: give either --db or --from, not both\n";
     return ExitUsage;
@@ -86,14 +82,11 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
           << " changed since it ran (checksum differs); 'apply' will refuse it\n";
     request.start = std::move(*start);
   }
-  if (!options.from.empty()) {
-    auto from = planner::parseNodeList(*project, options.from);
-    if (!from) {
-      err << "strata: error: --from: " << llvm::toString(from.takeError()) << "\n";
-      return ExitUsage;
-    }
+  auto from = parseVersionsFlag(*project, "--from", options.from, err);
+  if (!from)
+    return ExitUsage;
+  if (!from->empty())
     request.start = planner::startingPointFrom(graph, *from);
-  }
   llvm::Expected<planner::Plan> plan =
       planner::makePlan(*project, graph, request, locatorFor(compilation));
   if (!plan) {
@@ -150,19 +143,13 @@ int runGraph(const GraphOptions &options, llvm::raw_ostream &out, llvm::raw_ostr
     return ExitFailure;
   planner::VersionGraph graph(*project);
   std::set<compiler::VersionRef> executed;
-  bool known = false;
-  if (!options.from.empty()) {
-    auto from = planner::parseNodeList(*project, options.from);
-    if (!from) {
-      err << "strata: error: --from: " << llvm::toString(from.takeError()) << "\n";
-      return ExitUsage;
-    }
-    for (compiler::VersionRef r : graph.closure(*from))
-      executed.insert(r);
-    known = true;
-  }
+  auto from = parseVersionsFlag(*project, "--from", options.from, err);
+  if (!from)
+    return ExitUsage;
+  for (compiler::VersionRef r : graph.closure(*from))
+    executed.insert(r);
   out << graph.dot([&](compiler::VersionRef ref) {
-    if (!known)
+    if (from->empty())
       return planner::VersionGraph::NodeStatus::None;
     return executed.count(ref) ? planner::VersionGraph::NodeStatus::Executed
                                : planner::VersionGraph::NodeStatus::New;

@@ -1,5 +1,7 @@
 #include "cli/Sources.h"
 
+#include "planner/Planner.h"
+
 namespace strata::cli {
 
 const compiler::Project *compileSources(compiler::Compilation &compilation,
@@ -21,6 +23,19 @@ const compiler::Project *compileSources(compiler::Compilation &compilation,
   if (!project || compilation.diagnostics().warningCount())
     compilation.diagnostics().render(err, color);
   return project;
+}
+
+std::optional<std::vector<compiler::VersionRef>>
+parseVersionsFlag(const compiler::Project &project, llvm::StringRef flag, llvm::StringRef value,
+                  llvm::raw_ostream &err) {
+  if (value.empty())
+    return std::vector<compiler::VersionRef>{};
+  llvm::Expected<std::vector<compiler::VersionRef>> list = planner::parseNodeList(project, value);
+  if (!list) {
+    err << "strata: error: " << flag << ": " << llvm::toString(list.takeError()) << "\n";
+    return std::nullopt;
+  }
+  return std::move(*list);
 }
 
 } // namespace strata::cli

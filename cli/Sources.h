@@ -6,6 +6,7 @@
 
 #include <llvm/Support/raw_ostream.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,5 +18,12 @@ namespace strata::cli {
 const compiler::Project *compileSources(compiler::Compilation &compilation,
                                         const std::vector<std::string> &paths, bool color,
                                         llvm::raw_ostream &err);
+
+/// Parses the value of \p flag ("--to", "--from"): "core@1.2.0,acl@1" into versions of
+/// \p project. An empty value gives an empty list. On a bad value, says why on \p err and
+/// returns nothing (the caller exits with ExitUsage).
+std::optional<std::vector<compiler::VersionRef>>
+parseVersionsFlag(const compiler::Project &project, llvm::StringRef flag, llvm::StringRef value,
+                  llvm::raw_ostream &err);
 
 } // namespace strata::cli
