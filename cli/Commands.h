@@ -112,6 +112,31 @@ struct ResetOptions {
 /// `strata reset`: drop what strata created, after confirmation.
 int runReset(const ResetOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
 
+struct FmtOptions {
+  std::vector<std::string> paths; ///< files or directories; none: "."; just "-": stdin
+  bool check = false;    ///< write nothing; list the files that would change, exit 1 if any
+  bool toStdout = false; ///< print the formatted text instead of rewriting the files
+  bool color = false;
+};
+
+/// `strata fmt`: rewrites every file not in the canonical layout and lists it on \p out.
+/// Exit 0, or 1 with --check when a file would change, or 2 when a file does not parse
+/// (its diagnostics on \p err) or cannot be read or written.
+int runFmt(const FmtOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
+
+struct NewOptions {
+  std::string kind;      ///< "subsystem" or "version"
+  std::string subsystem; ///< the subsystem to create, or to add a version to
+  std::string version;   ///< the version to add; for a new subsystem, its first (1.0.0)
+  std::string dir;       ///< where the .strata files are (default: .)
+  bool color = false;
+};
+
+/// `strata new subsystem NAME [VERSION]` writes DIR/NAME.strata with a first version;
+/// `strata new version SUBSYSTEM VERSION` appends a version block to the subsystem's file.
+/// Never overwrites: exit 1 when the file, subsystem or version exists, 2 on a bad name.
+int runNew(const NewOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
+
 /// Should output to this stream be coloured? A terminal, and NO_COLOR unset.
 bool wantColor(int fd);
 

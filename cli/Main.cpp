@@ -104,6 +104,31 @@ int main(int argc, char **argv) {
   addRunOptions(resetCmd, reset.run, resetSource);
   resetCmd->add_flag("--yes,-y", reset.yes, "Do not ask for confirmation");
 
+  FmtOptions fmtOpts;
+  CLI::App *fmtCmd = app.add_subcommand(
+      "fmt", "Rewrite .strata files in the canonical layout, keeping every comment");
+  fmtCmd->add_option("paths", fmtOpts.paths,
+                     "Files or directories (default: .); '-' formats standard input to stdout");
+  fmtCmd->add_flag("--check", fmtOpts.check,
+                   "Write nothing; list the files that would change and exit 1 if any");
+  fmtCmd->add_flag("--stdout", fmtOpts.toStdout,
+                   "Print the formatted text instead of rewriting the files");
+
+  NewOptions newOpts;
+  CLI::App *newCmd = app.add_subcommand("new", "Scaffolding: a new subsystem, or a new version");
+  newCmd->require_subcommand(1);
+  CLI::App *newSubsystemCmd = newCmd->add_subcommand(
+      "subsystem", "Write DIR/NAME.strata: a subsystem with a first version");
+  newSubsystemCmd->add_option("name", newOpts.subsystem, "The subsystem's name")->required();
+  newSubsystemCmd->add_option("version", newOpts.version, "Its first version (default 1.0.0)");
+  newSubsystemCmd->add_option("--dir,-d", newOpts.dir, "Where to write it (default: .)");
+  CLI::App *newVersionCmd = newCmd->add_subcommand(
+      "version", "Append a version block, after the highest older version, to a subsystem");
+  newVersionCmd->add_option("subsystem", newOpts.subsystem, "The subsystem")->required();
+  newVersionCmd->add_option("version", newOpts.version, "The new version")->required();
+  newVersionCmd->add_option("--dir,-d", newOpts.dir,
+                            "Directory with the .strata files (default: .)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -161,6 +186,15 @@ int main(int argc, char **argv) {
       show.paths.push_back(showSource);
     show.color = wantColor(STDERR_FILENO);
     return runShow(show, llvm::outs(), llvm::errs());
+  }
+  if (fmtCmd->parsed()) {
+    fmtOpts.color = wantColor(STDERR_FILENO);
+    return runFmt(fmtOpts, llvm::outs(), llvm::errs());
+  }
+  if (newCmd->parsed()) {
+    newOpts.kind = newSubsystemCmd->parsed() ? "subsystem" : "version";
+    newOpts.color = wantColor(STDERR_FILENO);
+    return runNew(newOpts, llvm::outs(), llvm::errs());
   }
   return ExitUsage;
 }

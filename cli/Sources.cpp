@@ -2,6 +2,8 @@
 
 #include "planner/Planner.h"
 
+#include <llvm/Support/FileSystem.h>
+
 namespace strata::cli {
 
 const compiler::Project *compileSources(compiler::Compilation &compilation,
@@ -36,6 +38,33 @@ parseVersionsFlag(const compiler::Project &project, llvm::StringRef flag, llvm::
     return std::nullopt;
   }
   return std::move(*list);
+}
+
+llvm::Error replaceFile(llvm::StringRef path, llvm::StringRef text) {
+  namespace fs = llvm::sys::fs;
+  unsigned mode = fs::all_read | fs::all_write;
+  if (llvm::ErrorOr<fs::perms> perms = fs::getPermissions(path))
+    mode = *perms;
+  int fd = -1;
+  llvm::SmallString<128> temp;
+  if (std::error_code ec = fs::createUniqueFile(path + ".strata-%%%%%%", fd, temp, fs::OF_None, mode))
+    return llvm::createStringError(ec, "%s: %s", path.str().c_str(), ec.message().c_str());
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << text;
+    os.close();
+    if (os.has_error()) {
+      std::error_code ec = os.error();
+      os.clear_error();
+      fs::remove(temp);
+      return llvm::createStringError(ec, "%s: %s", temp.c_str(), ec.message().c_str());
+    }
+  }
+  if (std::error_code ec = fs::rename(temp, path)) {
+    fs::remove(temp);
+    return llvm::createStringError(ec, "%s: %s", path.str().c_str(), ec.message().c_str());
+  }
+  return llvm::Error::success();
 }
 
 } // namespace strata::cli

@@ -26,4 +26,9 @@ std::optional<std::vector<compiler::VersionRef>>
 parseVersionsFlag(const compiler::Project &project, llvm::StringRef flag, llvm::StringRef value,
                   llvm::raw_ostream &err);
 
+/// Replaces the contents of \p path with \p text: written to a temporary file next to it
+/// (with the same permissions) and renamed over it, so that a crash never leaves half a
+/// file. Creates the file when it does not exist.
+llvm::Error replaceFile(llvm::StringRef path, llvm::StringRef text);
+
 } // namespace strata::cli

@@ -1,6 +1,7 @@
 // `strata check`: the library function (exit codes, text and JSON diagnostics, --verify)
 // and the real executable (--help, bad flags, missing paths).
 #include "cli/Commands.h"
+#include "test/cli/TempDir.h"
 
 #include <llvm/ADT/SmallString.h>
 #include <llvm/Support/FileSystem.h>
@@ -16,32 +17,9 @@
 #include <string>
 
 using namespace strata::cli;
+using strata::test::TempDir;
 
 namespace {
-
-/// A scratch directory, removed with everything in it at the end of the test.
-class TempDir {
-public:
-  TempDir() {
-    std::error_code ec = llvm::sys::fs::createUniqueDirectory("strata-cli-test", path);
-    EXPECT_FALSE(ec) << ec.message();
-  }
-  ~TempDir() { llvm::sys::fs::remove_directories(path); }
-
-  std::string write(llvm::StringRef name, llvm::StringRef text) {
-    llvm::SmallString<128> file(path);
-    llvm::sys::path::append(file, name);
-    std::error_code ec;
-    llvm::raw_fd_ostream os(file, ec);
-    EXPECT_FALSE(ec) << ec.message();
-    os << text;
-    return std::string(file);
-  }
-  std::string str() const { return std::string(path); }
-
-private:
-  llvm::SmallString<128> path;
-};
 
 struct Result {
   int code;
