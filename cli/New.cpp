@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include <cassert>
+
 namespace strata::cli {
 
 namespace {
@@ -151,11 +153,17 @@ int newVersion(const NewOptions &options, llvm::raw_ostream &out, llvm::raw_ostr
 
   // The block goes at the end of the subsystem, before its closing brace. Its parent is
   // the highest older version: implied when that is the last block, written otherwise.
+  const compiler::SubsystemDecl *decl = nullptr;
+  for (const compiler::SourceFile *file : compilation.files())
+    for (const compiler::SubsystemDecl *d : file->subsystems)
+      if (d->name.text == options.subsystem)
+        decl = d;
+  assert(decl && "a compiled subsystem has a declaration");
   const llvm::SourceMgr &sources = compilation.sources();
-  unsigned bufferId = sources.FindBufferContainingLoc(subsystem.range.Start);
+  unsigned bufferId = sources.FindBufferContainingLoc(decl->range.Start);
   const llvm::MemoryBuffer *buffer = sources.getMemoryBuffer(bufferId);
   llvm::StringRef text = buffer->getBuffer();
-  size_t close = subsystem.range.End.getPointer() - text.data();
+  size_t close = decl->range.End.getPointer() - text.data();
   if (close == 0 || text[close - 1] != '}') {
     err << "strata: error: cannot find the end of subsystem \"" << options.subsystem << "\"\n";
     return ExitFailure;

@@ -273,7 +273,8 @@ private:
       pendingBreak = Break::None;
     }
     flushComments(first->getTokenIndex(), depth * 2);
-    if (br == Break::Close)
+    // Comments before a closing brace are indented as the block's items; the brace is not.
+    if (first->getType() == StrataLexer::RBRACE)
       --depth;
     bool soft = softBreak;
     softBreak = false;

@@ -132,7 +132,7 @@ TEST(Formatter, KeepsEveryCommentWhereItBelongs) {
                  "  // before the close\n"
                  "} // tail\n");
   EXPECT_EQ(comments(out), comments(input));
-  EXPECT_EQ(comments(out).size(), 8u);
+  EXPECT_EQ(comments(out).size(), 10u);
 }
 
 TEST(Formatter, KeepsTheAuthorsLineBreaksAsContinuations) {
