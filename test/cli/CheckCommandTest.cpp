@@ -1,7 +1,7 @@
 // `strata check`: the library function (exit codes, text and JSON diagnostics, --verify)
 // and the real executable (--help, bad flags, missing paths).
 #include "cli/Commands.h"
-#include "test/cli/TempDir.h"
+#include "test/cli/CliTestSupport.h"
 
 #include <llvm/ADT/SmallString.h>
 #include <llvm/Support/FileSystem.h>
@@ -17,6 +17,8 @@
 #include <string>
 
 using namespace strata::cli;
+using strata::test::Process;
+using strata::test::runStrata;
 using strata::test::TempDir;
 
 namespace {
@@ -144,34 +146,6 @@ TEST(CheckCommand, DirectoryWithoutStrataFilesFails) {
 }
 
 // --- the executable ------------------------------------------------------------------------
-
-struct Process {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Process runStrata(std::vector<llvm::StringRef> args) {
-  const std::string binary = STRATA_BINARY_DIR "/cli/strata";
-  TempDir dir;
-  std::string outPath = dir.write("stdout", ""), errPath = dir.write("stderr", "");
-  std::vector<llvm::StringRef> argv{binary};
-  argv.insert(argv.end(), args.begin(), args.end());
-  llvm::Optional<llvm::StringRef> redirects[] = {llvm::StringRef(""), llvm::StringRef(outPath),
-                                                 llvm::StringRef(errPath)};
-  std::string error;
-  Process p;
-  p.code = llvm::sys::ExecuteAndWait(binary, argv, /*Env=*/llvm::None, redirects,
-                                     /*SecondsToWait=*/60, /*MemoryLimit=*/0, &error);
-  EXPECT_EQ(error, "");
-  auto read = [](const std::string &path) {
-    auto buffer = llvm::MemoryBuffer::getFile(path);
-    return buffer ? (*buffer)->getBuffer().str() : std::string();
-  };
-  p.out = read(outPath);
-  p.err = read(errPath);
-  return p;
-}
 
 TEST(StrataExecutable, HelpExitsZero) {
   Process p = runStrata({"--help"});

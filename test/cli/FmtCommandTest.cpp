@@ -1,11 +1,13 @@
 // `strata fmt`: rewriting in place, --check for CI, --stdout, refusing files that do not
 // parse, and the examples already in the canonical layout.
 #include "cli/Commands.h"
-#include "test/cli/TempDir.h"
+#include "test/cli/CliTestSupport.h"
 
 #include <gtest/gtest.h>
 
 using namespace strata::cli;
+using strata::test::Process;
+using strata::test::runStrata;
 using strata::test::TempDir;
 
 namespace {
@@ -105,4 +107,21 @@ TEST(FmtCommand, MissingPathOrNoFilesExitTwo) {
 TEST(FmtCommand, ExamplesAreInTheCanonicalLayout) {
   Result r = fmtFiles({STRATA_SOURCE_DIR "/examples"}, /*check=*/true);
   EXPECT_EQ(r.code, ExitOk) << "run 'strata fmt examples' and review the diff:\n" << r.out << r.err;
+}
+
+TEST(FmtCommand, TheExecutable) {
+  TempDir dir;
+  std::string a = dir.write("a.strata", messy);
+  Process check = runStrata({"fmt", "--check", a});
+  EXPECT_EQ(check.code, ExitFailure) << check.err;
+  EXPECT_EQ(check.out, a + "\n");
+  Process printed = runStrata({"fmt", "--stdout", a});
+  EXPECT_EQ(printed.code, ExitOk) << printed.err;
+  EXPECT_EQ(printed.out, tidy);
+  EXPECT_EQ(runStrata({"fmt", a}).code, ExitOk);
+  EXPECT_EQ(dir.read("a.strata"), tidy);
+  Process stdinEmpty = runStrata({"fmt", "-"});
+  EXPECT_EQ(stdinEmpty.code, ExitOk) << stdinEmpty.err;
+  EXPECT_EQ(stdinEmpty.out, "");
+  EXPECT_EQ(runStrata({"fmt", "-", a}).code, ExitUsage) << "'-' is alone or not at all";
 }

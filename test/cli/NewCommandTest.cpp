@@ -1,13 +1,15 @@
 // `strata new`: what it writes compiles (`strata check`) and is formatted (`strata fmt
 // --check`), versions get the right parent, and nothing is ever overwritten.
 #include "cli/Commands.h"
-#include "test/cli/TempDir.h"
+#include "test/cli/CliTestSupport.h"
 
 #include "compiler/Compilation.h"
 
 #include <gtest/gtest.h>
 
 using namespace strata::cli;
+using strata::test::Process;
+using strata::test::runStrata;
 using strata::test::TempDir;
 
 namespace {
@@ -136,4 +138,15 @@ TEST(NewCommand, BadNamesAndVersionsAreRefused) {
   Result missing = runNewCommand("version", "nope", "1.0.0", STRATA_SOURCE_DIR "/examples/design");
   EXPECT_EQ(missing.code, ExitFailure);
   EXPECT_NE(missing.err.find("no subsystem \"nope\""), std::string::npos) << missing.err;
+}
+
+TEST(NewCommand, TheExecutable) {
+  TempDir dir;
+  Process subsystem = runStrata({"new", "subsystem", "billing", "--dir", dir.str()});
+  EXPECT_EQ(subsystem.code, ExitOk) << subsystem.err;
+  Process version = runStrata({"new", "version", "billing", "1.1.0", "-d", dir.str()});
+  EXPECT_EQ(version.code, ExitOk) << version.err;
+  EXPECT_EQ(runStrata({"check", dir.str()}).out, "1 subsystem, 2 versions: ok\n");
+  EXPECT_EQ(runStrata({"new"}).code, ExitUsage) << "'subsystem' or 'version' is required";
+  EXPECT_EQ(runStrata({"new", "version", "billing"}).code, ExitUsage);
 }
