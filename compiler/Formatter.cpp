@@ -93,8 +93,8 @@ public:
       : tokens(tokens), input(input) {}
 
   void visit(ParseTree *node) {
-    if (auto *args = dynamic_cast<StrataParser::ExprArgsContext *>(node))
-      return chunk(args);
+    if (isVerbatim(node))
+      return chunk(static_cast<antlr4::ParserRuleContext *>(node));
     if (auto *terminal = dynamic_cast<TerminalNode *>(node))
       return this->terminal(terminal);
     auto *ctx = static_cast<antlr4::ParserRuleContext *>(node);
@@ -224,11 +224,6 @@ private:
     case StrataLexer::LBRACE:
       attach = true; // `{` never starts a line
       break;
-    case StrataLexer::INT:
-    case StrataLexer::DECIMAL:
-      attach = dynamic_cast<StrataParser::NumberExprContext *>(parent) &&
-               lastType == StrataLexer::OP;
-      break;
     case StrataLexer::RBRACE: {
       bool inlineEnum = false;
       if (auto *e = dynamic_cast<StrataParser::EnumStmtContext *>(parent))
@@ -254,16 +249,23 @@ private:
       ++depth;
   }
 
-  /// A parenthesised SQL expression: copied as written, comments and line breaks included.
-  void chunk(StrataParser::ExprArgsContext *args) {
-    Token *open = args->getStart();
-    Token *close = args->getStop();
+  /// What the compiler keeps as source text, whitespace included (it is part of the
+  /// version's checksum): a parenthesised SQL expression, an index expression such as
+  /// `lower(name)`, a signed number such as `-1`.
+  static bool isVerbatim(ParseTree *node) {
+    return dynamic_cast<StrataParser::ExprArgsContext *>(node) ||
+           dynamic_cast<StrataParser::FuncIndexExprContext *>(node) ||
+           dynamic_cast<StrataParser::NumberExprContext *>(node);
+  }
+
+  /// A verbatim construct: copied as written, comments and line breaks included.
+  void chunk(antlr4::ParserRuleContext *ctx) {
+    Token *first = ctx->getStart();
+    Token *last = ctx->getStop();
     std::string text =
-        input.getText(antlr4::misc::Interval(open->getStartIndex(), close->getStopIndex()));
-    bool attach = dynamic_cast<StrataParser::FuncIndexExprContext *>(args->parent) != nullptr;
-    bool space = !attach && lastType != StrataLexer::LPAREN;
-    place(open, close, text, Break::None, space, attach);
-    lastType = StrataLexer::RPAREN;
+        input.getText(antlr4::misc::Interval(first->getStartIndex(), last->getStopIndex()));
+    bool space = lastType != StrataLexer::LPAREN;
+    place(first, last, text, Break::None, space, /*attach=*/false);
   }
 
   void place(Token *first, Token *last, const std::string &text, Break br, bool space,

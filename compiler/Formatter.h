@@ -3,12 +3,13 @@
 // The formatter changes only the whitespace between tokens: every token and every comment
 // stays, in order, so the file means exactly what it meant (the checksums of its versions
 // do not change). It works from the parse tree, not from the AST or the Schema: versions
-// stay as written (alter blocks stay alter blocks), and SQL expressions and """ blocks are
-// copied verbatim. The layout:
+// stay as written (alter blocks stay alter blocks), and what the compiler keeps as source
+// text is copied verbatim, whitespace included: SQL expressions, index expressions such as
+// `lower(name)`, signed numbers such as `-1`, and """ blocks. The layout:
 //  - one item per line (subsystem, baseline, requires, version, statement, table element,
 //    action of an alter block), indented by two spaces per block;
 //  - tokens on a line separated by one space, except around `,` `(` `)` `[` `]` `.`, and in
-//    `varchar(20)`, `references t(id)`, `lower(name)`, `-1`;
+//    `varchar(20)` and `references t(id)`;
 //  - a line break the author put inside an item is kept, as a continuation line indented two
 //    more spaces (long items are never rewrapped); a line break after `unsafe "why"` keeps
 //    the statement at the marker's indentation;

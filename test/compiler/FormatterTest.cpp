@@ -186,7 +186,7 @@ TEST(Formatter, SpacingAroundParenthesesAndCommas) {
             "    table t {\n"
             "      v varchar(20)[]  references u(id) on delete cascade\n"
             "      w numeric(10, 2) default -1\n"
-            "      index i (lower(v), w desc)\n"
+            "      index i (lower (v), w desc)\n"
             "      foreign key (w) references u(id)\n"
             "    }\n"
             "    alter table t add column z int\n"
@@ -291,6 +291,19 @@ std::string readFile(const std::string &path) {
   return buffer ? (*buffer)->getBuffer().str() : "";
 }
 
+/// \p text with the whitespace between tokens replaced by one space (a newline after a line
+/// comment): the same tokens, everything on as few lines as possible.
+std::string squashed(llvm::StringRef text) {
+  std::string out;
+  for (const std::string &lexeme : lexemes(text)) {
+    out += lexeme;
+    bool lineComment = llvm::StringRef(lexeme).startswith("//") ||
+                       llvm::StringRef(lexeme).startswith("--");
+    out += lineComment ? "\n" : " ";
+  }
+  return out;
+}
+
 bool isExampleOrValid(llvm::StringRef name) {
   return !name.contains("/test/golden/diag/");
 }
@@ -321,6 +334,17 @@ TEST(FormatterCorpus, IdempotentAndKeepsEveryTokenCommentAndChecksum) {
       EXPECT_EQ(lexemes(*once.text), lexemes(text)) << file << ": tokens changed";
       EXPECT_EQ(comments(*once.text), comments(text)) << file << ": comments changed";
       after.push_back({file, *once.text});
+
+      // The same tokens laid out differently (all on one line) format as well.
+      std::string squash = squashed(text);
+      Formatted fromSquash = format(squash, file);
+      ASSERT_TRUE(fromSquash.text) << fromSquash.diags << squash;
+      EXPECT_EQ(format(*fromSquash.text, file).text, fromSquash.text) << file << " squashed";
+      EXPECT_EQ(lexemes(*fromSquash.text), lexemes(text)) << file << " squashed";
+      auto squashSums = checksums({{file, squash}});
+      if (squashSums) {
+        EXPECT_EQ(checksums({{file, *fromSquash.text}}), squashSums) << file << " squashed";
+      }
     }
     if (!allFormatted)
       continue;
