@@ -291,15 +291,15 @@ std::string readFile(const std::string &path) {
   return buffer ? (*buffer)->getBuffer().str() : "";
 }
 
-/// \p text with the whitespace between tokens replaced by one space (a newline after a line
-/// comment): the same tokens, everything on as few lines as possible.
-std::string squashed(llvm::StringRef text) {
+/// \p text with the whitespace between tokens replaced by \p separator (a newline after a
+/// line comment): the same tokens, laid out differently.
+std::string relaid(llvm::StringRef text, const char *separator) {
   std::string out;
   for (const std::string &lexeme : lexemes(text)) {
     out += lexeme;
     bool lineComment = llvm::StringRef(lexeme).startswith("//") ||
                        llvm::StringRef(lexeme).startswith("--");
-    out += lineComment ? "\n" : " ";
+    out += lineComment ? "\n" : separator;
   }
   return out;
 }
@@ -335,15 +335,16 @@ TEST(FormatterCorpus, IdempotentAndKeepsEveryTokenCommentAndChecksum) {
       EXPECT_EQ(comments(*once.text), comments(text)) << file << ": comments changed";
       after.push_back({file, *once.text});
 
-      // The same tokens laid out differently (all on one line) format as well.
-      std::string squash = squashed(text);
-      Formatted fromSquash = format(squash, file);
-      ASSERT_TRUE(fromSquash.text) << fromSquash.diags << squash;
-      EXPECT_EQ(format(*fromSquash.text, file).text, fromSquash.text) << file << " squashed";
-      EXPECT_EQ(lexemes(*fromSquash.text), lexemes(text)) << file << " squashed";
-      auto squashSums = checksums({{file, squash}});
-      if (squashSums) {
-        EXPECT_EQ(checksums({{file, *fromSquash.text}}), squashSums) << file << " squashed";
+      // The same tokens on as few lines as possible, or one per line, format as well.
+      for (const char *separator : {" ", "\n"}) {
+        std::string variant = relaid(text, separator);
+        Formatted fromVariant = format(variant, file);
+        ASSERT_TRUE(fromVariant.text) << fromVariant.diags << variant;
+        EXPECT_EQ(format(*fromVariant.text, file).text, fromVariant.text) << file << " relaid";
+        EXPECT_EQ(lexemes(*fromVariant.text), lexemes(text)) << file << " relaid";
+        if (auto variantSums = checksums({{file, variant}})) {
+          EXPECT_EQ(checksums({{file, *fromVariant.text}}), variantSums) << file << " relaid";
+        }
       }
     }
     if (!allFormatted)
