@@ -1,15 +1,17 @@
 // strata::checkCompatibility: Kong's node-start check (refuse when the database needs
-// bootstrap or has no record of the node's migrations; start during the blue/green window),
-// made exact for old nodes too: Kong let an old node start after `finish` had contracted
-// the schema under it; strata refuses it.
+// bootstrap or has not run the node's versions; start during the blue/green window), made
+// exact for old nodes too: Kong let an old node start after `finish` had contracted the
+// schema under it; strata refuses it.
 //
-// Only the state tables are read. Per subsystem, the recorded versions are always the
-// ancestors of at most two heads: the newest version that ran `finish` (or bootstrap) and,
-// during a window, the newest one whose `up` ran (bootstrap records a target's whole
-// closure, `up` every version on the way, and `up` refuses to stack a second upgrade on a
-// pending one). So "is version W newer than V" among recorded versions is semver order,
-// and a version that never ran is newer than the database exactly when it sorts after
-// every recorded one. docs/install.md has the table of cases.
+// Only the state tables are read (strata_nodes), in one snapshot. Per subsystem, the
+// recorded versions are the ancestors of the newest one, H: bootstrap records a target's
+// whole closure and `up` every version on the way. So H is the recorded version with the
+// highest semver, and a version that never ran is newer than the database exactly when it
+// sorts after H. The blue/green window is open while any version is pending; the versions
+// its `up` recorded are the pending ones and those that `up` recorded as executed at once
+// (nothing for `finish` to do) in the same strata process. The old version of a subsystem
+// is its newest version recorded before the window; the new one is H. docs/install.md has
+// the table of cases.
 #include "strata/strata.h"
 
 #include "compiler/SemVer.h"
@@ -32,6 +34,7 @@ struct Recorded {
   std::string text;
   SemVer semver;
   bool executed = false;
+  bool inWindow = false; ///< recorded by the `up` of the open window
 };
 
 /// The newest of `list` that satisfies `pred`, if any.
@@ -45,70 +48,64 @@ const Recorded *newest(const std::vector<Recorded> &list, Pred pred) {
 }
 
 SubsystemCheck checkOne(const std::string &subsystem, const std::string &version,
-                        const SemVer &wanted, const std::vector<Recorded> &recorded) {
+                        const SemVer &wanted, const std::vector<Recorded> &recorded,
+                        bool window) {
   SubsystemCheck out;
   out.subsystem = subsystem;
   out.version = version;
-  const Recorded *executed = newest(recorded, [](const Recorded &r) { return r.executed; });
-  const Recorded *pending = newest(recorded, [](const Recorded &r) { return !r.executed; });
-  const Recorded *any = newest(recorded, [](const Recorded &) { return true; });
-  out.executed = executed ? executed->text : "";
-  out.pending = pending ? pending->text : "";
   std::string name = subsystem + "@" + version;
-
   if (recorded.empty()) {
     out.verdict = Verdict::NeedsUp;
     out.reason = fmt::format("{} has never run on this database; run 'strata apply up'", name);
     return out;
   }
-  auto self = std::find_if(recorded.begin(), recorded.end(),
-                           [&](const Recorded &r) { return r.semver == wanted; });
-  if (self == recorded.end()) {
-    if (any->semver < wanted) {
-      out.verdict = Verdict::NeedsUp;
-      out.reason = pending
-                       ? fmt::format("{} has not run; the database is between {} and {}: run "
-                                     "'strata apply finish', then 'strata apply up'",
-                                     name, out.executed.empty() ? "nothing" : out.executed,
-                                     out.pending)
-                       : fmt::format("{} has not run; the database is at {}: run 'strata "
-                                     "apply up'",
-                                     name, out.executed);
-    } else {
-      out.verdict = Verdict::TooNew;
-      out.reason = fmt::format("{} never ran on this database, which is at {}{} (newer, or "
-                               "another branch); upgrade the application",
-                               name, any->text, any->executed ? "" : " (finish pending)");
-    }
+  const Recorded *head = newest(recorded, [](const Recorded &) { return true; });
+  const Recorded *before = newest(recorded, [](const Recorded &r) { return !r.inWindow; });
+  const Recorded *executed = newest(recorded, [](const Recorded &r) { return r.executed; });
+  const Recorded *pending = newest(recorded, [](const Recorded &r) { return !r.executed; });
+  out.executed = executed ? executed->text : "";
+  out.pending = pending ? pending->text : "";
+  bool upgrading = window && head->inWindow; // this subsystem changes in the open window
+
+  if (head->semver == wanted) {
+    out.verdict = Verdict::Ok;
+    out.reason = upgrading ? fmt::format("{}: up ran, finish pending (blue/green window; new "
+                                         "node)",
+                                         name)
+                           : fmt::format("{} is up to date", name);
     return out;
   }
-  if (!self->executed) {
-    // The new node of a window: fine when it is the version `up` went to, not one that
-    // `up` only passed through (no proof covers those).
-    if (self->semver == pending->semver) {
-      out.verdict = Verdict::Ok;
-      out.reason = fmt::format("{}: up ran, finish pending (blue/green window; new node)", name);
-    } else {
-      out.verdict = Verdict::TooNew;
-      out.reason = fmt::format("{} is between the versions of an upgrade from {} to {}; only "
-                               "those two may run until 'strata apply finish'",
-                               name, out.executed.empty() ? "nothing" : out.executed,
-                               out.pending);
-    }
+  if (head->semver < wanted) {
+    out.verdict = Verdict::NeedsUp;
+    out.reason = window ? fmt::format("{} has not run; the database is being upgraded to {}: "
+                                      "run 'strata apply finish', then 'strata apply up'",
+                                      name, head->text)
+                        : fmt::format("{} has not run; the database is at {}: run 'strata "
+                                      "apply up'",
+                                      name, head->text);
     return out;
   }
-  if (executed->semver.compare(wanted) > 0) {
-    out.verdict = Verdict::TooNew;
-    out.reason = fmt::format("{}: the database has finished {} (schema contracted for it); "
-                             "upgrade the application",
-                             name, out.executed);
+  // The application is older than the database: only the old node of an open window.
+  if (upgrading && before && before->semver == wanted) {
+    out.verdict = Verdict::Ok;
+    out.reason = fmt::format("{}: up to {} ran, finish pending (blue/green window; old node, "
+                             "until 'strata apply finish')",
+                             name, head->text);
     return out;
   }
-  out.verdict = Verdict::Ok;
-  out.reason = pending ? fmt::format("{}: up to {} ran, finish pending (blue/green window; old "
-                                     "node, until 'strata apply finish')",
-                                     name, out.pending)
-                       : fmt::format("{} is up to date", name);
+  out.verdict = Verdict::TooNew;
+  if (upgrading)
+    out.reason = fmt::format("{}: the database is being upgraded from {} to {}; only those "
+                             "two may run until 'strata apply finish'; upgrade the application",
+                             name, before ? before->text : "nothing", head->text);
+  else
+    out.reason = llvm::any_of(recorded, [&](const Recorded &r) { return r.semver == wanted; })
+                     ? fmt::format("{}: the database has moved on to {} and finished that "
+                                   "upgrade; upgrade the application",
+                                   name, head->text)
+                     : fmt::format("{} never ran on this database, which is at {} (newer, or "
+                                   "another branch); upgrade the application",
+                                   name, head->text);
   return out;
 }
 
@@ -190,6 +187,17 @@ Compatibility checkCompatibility(const std::string &conninfo,
       out.subsystems.push_back({w.subsystem, w.version, Verdict::NeedsBootstrap, out.reason, "", ""});
     return out;
   }
+  // The open window: every pending version, and what the same processes recorded
+  // executed at `up` (nothing to finish).
+  std::set<std::string> windowClients;
+  for (const runtime::NodeRecord &r : records)
+    if (!r.executed)
+      windowClients.insert(r.client);
+  bool window = !windowClients.empty();
+  auto inWindow = [&](const runtime::NodeRecord &r) {
+    return !r.executed || (!r.finished && windowClients.count(r.client));
+  };
+
   out.verdict = Verdict::Ok;
   std::vector<std::string> refusals;
   for (const Wanted &w : wanted) {
@@ -198,19 +206,18 @@ Compatibility checkCompatibility(const std::string &conninfo,
       if (r.subsystem != w.subsystem)
         continue;
       if (llvm::Expected<SemVer> v = SemVer::parse(r.version))
-        recorded.push_back({r.version, std::move(*v), r.executed});
+        recorded.push_back({r.version, std::move(*v), r.executed, inWindow(r)});
       else
         llvm::consumeError(v.takeError());
     }
-    SubsystemCheck check = checkOne(w.subsystem, w.version, w.semver, recorded);
-    if (check.verdict == Verdict::Ok && !check.pending.empty())
-      out.window = true;
+    SubsystemCheck check = checkOne(w.subsystem, w.version, w.semver, recorded, window);
     if (severity(check.verdict) > severity(out.verdict))
       out.verdict = check.verdict;
     if (check.verdict != Verdict::Ok)
       refusals.push_back(check.reason);
     out.subsystems.push_back(std::move(check));
   }
+  out.window = window && out.verdict == Verdict::Ok;
   if (out.verdict == Verdict::Ok)
     out.reason = out.window ? "may start (blue/green window: a finish is pending)"
                             : "may start (the database is up to date for this application)";

@@ -15,14 +15,14 @@ llvm::Expected<bool> StateStore::exists() {
 
 llvm::Expected<std::vector<NodeRecord>> StateStore::nodes() {
   llvm::Expected<Result> r = conn.exec(
-      "SELECT subsystem, version, checksum, status FROM strata_nodes WHERE subsystem <> "
-      "'strata' ORDER BY subsystem, version");
+      "SELECT subsystem, version, checksum, status, finish_ms IS NOT NULL, coalesce(client, '') "
+      "FROM strata_nodes WHERE subsystem <> 'strata' ORDER BY subsystem, version");
   if (!r)
     return r.takeError();
   std::vector<NodeRecord> out;
   for (int i = 0; i < r->rows(); ++i)
     out.push_back({r->get(i, 0).str(), r->get(i, 1).str(), r->get(i, 2).str(),
-                   r->get(i, 3) == "executed"});
+                   r->get(i, 3) == "executed", r->get(i, 4) == "t", r->get(i, 5).str()});
   return out;
 }
 

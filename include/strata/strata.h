@@ -36,11 +36,11 @@ enum class Verdict : int {
 /// The answer for one subsystem of the application.
 struct SubsystemCheck {
   std::string subsystem;
-  std::string version;          ///< what the application is built for
+  std::string version; ///< what the application is built for
   Verdict verdict = Verdict::Error;
   std::string reason;           ///< one line
-  std::string executed;         ///< the newest version that ran `finish` (or bootstrap); "" if none
-  std::string pending;          ///< the newest version whose `up` ran and `finish` has not; "" if none
+  std::string executed; ///< the newest version recorded as executed; "" if none
+  std::string pending;  ///< the newest version whose `up` ran and `finish` has not; "" if none
 };
 
 struct Compatibility {
