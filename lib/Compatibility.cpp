@@ -217,7 +217,7 @@ Compatibility checkCompatibility(const std::string &conninfo,
       refusals.push_back(check.reason);
     out.subsystems.push_back(std::move(check));
   }
-  out.window = window && out.verdict == Verdict::Ok;
+  out.window = window;
   if (out.verdict == Verdict::Ok)
     out.reason = out.window ? "may start (blue/green window: a finish is pending)"
                             : "may start (the database is up to date for this application)";

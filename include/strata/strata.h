@@ -46,7 +46,8 @@ struct SubsystemCheck {
 struct Compatibility {
   Verdict verdict = Verdict::Error;
   std::string reason; ///< one line: why it may not start, or in which state it may
-  /// Ok, but a `finish` is pending: old and new nodes share the database until it runs.
+  /// The database is inside a blue/green window: an `up` ran, its `finish` has not, and
+  /// old and new nodes share the database until it runs.
   bool window = false;
   std::vector<SubsystemCheck> subsystems;
 
