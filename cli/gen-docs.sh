@@ -60,7 +60,8 @@ roff() { # escapes text for a no-fill roff block
 # and positionals that the help lists as TEXT:{a,b,c}.
 {
   echo "# bash completion for strata. Generated from 'strata --help' by cli/gen-docs.sh."
-  echo "declare -A _strata_words _strata_values"
+  # -g: bash-completion sources this file inside a function.
+  echo "declare -gA _strata_words _strata_values"
   for path in "${paths[@]}"; do
     read -r -a words <<<"$path"
     text="$(help "${words[@]}")"
@@ -70,8 +71,9 @@ roff() { # escapes text for a no-fill roff block
     positional="$(awk '/^Positionals:/ { on = 1; next } /^[^ ]/ { on = 0 }
       on && match($0, /:\{[^}]*\}/) { v = substr($0, RSTART + 2, RLENGTH - 3); gsub(",", " ", v); printf "%s ", v }' \
       <<<"$text")"
-    echo "_strata_words[\"$path\"]=\"$subs$opts$positional\""
-    awk -v path="$path" '/^  -/ && match($0, /:\{[^}]*\}/) {
+    key="strata${path:+ $path}" # bash refuses "" as a key
+    echo "_strata_words[\"$key\"]=\"$subs$opts$positional\""
+    awk -v path="$key" '/^  -/ && match($0, /:\{[^}]*\}/) {
         v = substr($0, RSTART + 2, RLENGTH - 3); gsub(",", " ", v)
         n = split($1, f, ",")
         for (i = 1; i <= n; ++i) printf "_strata_values[\"%s %s\"]=\"%s\"\n", path, f[i], v
@@ -80,10 +82,10 @@ roff() { # escapes text for a no-fill roff block
   cat <<'BASH'
 _strata() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
-  local path="" word
+  local path=strata word
   # The command path: the words before the cursor that name subcommands.
   for word in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-    [[ -n "${_strata_words["${path:+$path }$word"]+x}" ]] && path="${path:+$path }$word"
+    [[ -n "${_strata_words["$path $word"]+x}" ]] && path="$path $word"
   done
   if [[ -n "${_strata_values["$path $prev"]+x}" ]]; then
     mapfile -t COMPREPLY < <(compgen -W "${_strata_values["$path $prev"]}" -- "$cur")

@@ -45,10 +45,18 @@ expected="strata $(sed -n 's/^project(strata VERSION \([0-9.]*\).*/\1/p' CMakeLi
 /usr/bin/strata check --source examples/gateway
 echo "man page: $(dpkg -L strata | grep '/man1/strata.1')"
 grep -q '^\.SS strata status' /usr/share/man/man1/strata.1
-completion="$(bash -c 'source /usr/share/bash-completion/completions/strata
-  COMP_WORDS=(strata apply --for); COMP_CWORD=2; _strata; echo "${COMPREPLY[*]}"')"
-echo "completion of 'strata apply --for': $completion"
-[[ "$completion" == "--force" ]]
+# Sourced inside a function, as bash-completion loads it; complete a subcommand, an option
+# and an option's value.
+completeWords() { # completeWords WORDS...: what TAB offers for the last word
+  bash -c 'load() { source /usr/share/bash-completion/completions/strata; }; load
+    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _strata; echo "${COMPREPLY[*]}"' _ "$@" 2>&1
+}
+for words in "strata ap:apply" "strata apply --for:--force" "strata status --format j:json"; do
+  # shellcheck disable=SC2086  # the words are split on purpose
+  got="$(completeWords ${words%%:*})"
+  echo "completion of '${words%%:*}': $got"
+  [[ "$got" == "${words#*:}" ]]
+done
 
 header "the example application against the installed package"
 work="$(mktemp -d)"
@@ -67,7 +75,7 @@ eval "$pgEnv"
 status=0
 "$work/app/gateway_node" "$STRATA_TEST_DB" || status=$?
 [[ $status -eq 3 ]] || { echo "expected exit 3 (needs bootstrap), got $status" >&2; exit 1; }
-/usr/bin/strata apply bootstrap --source examples/gateway --db "$STRATA_TEST_DB"
+/usr/bin/strata apply bootstrap --source examples/gateway --db "$STRATA_TEST_DB" | tail -n 1
 "$work/app/gateway_node" "$STRATA_TEST_DB"
 
 header "remove"
