@@ -76,6 +76,17 @@ expect "up ran, finish pending" old 0 ok
 expect "up ran, finish pending" new 0 ok
 grep -q "blue/green window" <<<"$("$work/new/gateway_node" "$DB")" ||
   fail "pending finish: the new node does not say it starts in the blue/green window"
+# statusApp VERSIONS EXIT WHAT: strata status --app in the current state.
+statusApp() {
+  local got=0
+  "$S" status --app "$1" --db "$DB" >/dev/null 2>&1 || got=$?
+  [[ $got -eq $2 ]] || fail "$3: strata status --app $1: exit $got, expected $2"
+}
+statusApp core@1.1.0 6 "a version up only passed through"
+statusApp core@1.2.0,no_such_plugin@1.0.0 5 "a subsystem the database does not have"
+statusApp core@1.3.0 5 "a version newer than the window"
+statusApp core@1.2.0,core@1.2.0 1 "a subsystem listed twice"
+statusApp core@1.2 1 "not a semantic version"
 
 "$S" apply finish --source "$SRC/examples/gateway" --db "$DB" --yes >/dev/null
 expect "finish ran" old 6 too_new
