@@ -99,10 +99,16 @@ int runApply(const ApplyOptions &options, llvm::raw_ostream &out, llvm::raw_ostr
 struct StatusOptions {
   RunOptions run;
   bool json = false;
+  std::string app; ///< --app core@1.1.0,acl@1.0.0: the node-start check instead
 };
 
 /// `strata status`: exit 0 up to date, 3 needs bootstrap, 4 pending finish, 5 new only.
 int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
+
+/// `strata status --app ...`: may an application built for these versions start on the
+/// database now (libstrata's checkCompatibility; no .strata sources needed). Exit 0 yes,
+/// 1 error, 3 needs bootstrap, 5 needs up, 6 too new (strata::Verdict).
+int runAppStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
 
 struct ResetOptions {
   RunOptions run;

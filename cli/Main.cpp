@@ -3,6 +3,7 @@
 #include "cli/Commands.h"
 
 #include <CLI/CLI.hpp>
+#include <strata/version.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <unistd.h>
@@ -11,7 +12,8 @@ using namespace strata::cli;
 
 int main(int argc, char **argv) {
   CLI::App app{"strata: a declarative migration compiler and planner for PostgreSQL"};
-  app.set_version_flag("--version", "strata 0.1.0");
+  app.name("strata");
+  app.set_version_flag("--version", "strata " STRATA_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
 
@@ -96,6 +98,14 @@ int main(int argc, char **argv) {
   addRunOptions(statusCmd, status.run, statusSource);
   statusCmd->add_option("--format", statusFormat, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
+  statusCmd->add_option("--app", status.app,
+                        "May an application built for these versions (core@1.1.0,acl@1.0.0) "
+                        "start now? Reads only the database; no .strata files needed");
+  statusCmd->footer(
+      "Exit codes: 0 up to date, 3 needs bootstrap, 4 pending finish, 5 new versions to run "
+      "(Kong's 'migrations list').\nWith --app: 0 may start (up to date, or inside the "
+      "blue/green window), 1 error, 3 needs bootstrap, 5 needs up, 6 too new (a newer "
+      "finish ran: upgrade the application).");
 
   ResetOptions reset;
   std::string resetSource;
@@ -163,6 +173,8 @@ int main(int argc, char **argv) {
     if (!statusSource.empty())
       status.run.paths.push_back(statusSource);
     status.json = statusFormat == "json";
+    if (!status.app.empty())
+      return runAppStatus(status, llvm::outs(), llvm::errs());
     return runStatus(status, llvm::outs(), llvm::errs());
   }
   if (resetCmd->parsed()) {

@@ -2,6 +2,8 @@
 
 #include "runtime/Runner.h"
 
+#include <strata/strata.h>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -62,6 +64,43 @@ std::string statusJson(const runtime::DatabaseStatus &status) {
                           {"unknown", s.unknown}});
   out["subsystems"] = subsystems;
   return out.dump(2);
+}
+
+int runAppStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  std::vector<std::string> app;
+  for (llvm::StringRef rest = options.app; !rest.empty();) {
+    auto [item, tail] = rest.split(',');
+    if (!item.trim().empty())
+      app.push_back(item.trim().str());
+    rest = tail;
+  }
+  strata::Compatibility c = strata::checkCompatibility(options.run.db, app);
+  if (c.verdict == strata::Verdict::Error) {
+    err << "strata: error: " << c.reason << "\n";
+    return strata::exitCode(c.verdict);
+  }
+  if (options.json) {
+    nlohmann::ordered_json subsystems = nlohmann::ordered_json::array();
+    for (const strata::SubsystemCheck &s : c.subsystems)
+      subsystems.push_back({{"subsystem", s.subsystem},
+                            {"version", s.version},
+                            {"verdict", strata::verdictName(s.verdict)},
+                            {"executed", s.executed},
+                            {"pending", s.pending},
+                            {"reason", s.reason}});
+    nlohmann::ordered_json doc{{"verdict", strata::verdictName(c.verdict)},
+                               {"may_start", c.mayStart()},
+                               {"window", c.window},
+                               {"status", strata::exitCode(c.verdict)},
+                               {"reason", c.reason},
+                               {"subsystems", subsystems}};
+    out << doc.dump(2) << "\n";
+    return strata::exitCode(c.verdict);
+  }
+  for (const strata::SubsystemCheck &s : c.subsystems)
+    out << fmt::format("{:<16} {}\n", strata::verdictName(s.verdict), s.reason);
+  out << "\n" << c.reason << "\n";
+  return strata::exitCode(c.verdict);
 }
 
 } // namespace strata::cli

@@ -25,14 +25,6 @@ std::string clientName() {
 }
 } // namespace
 
-llvm::Expected<bool> StateStore::exists() {
-  llvm::Expected<Result> r = conn.exec("SELECT to_regclass('strata_nodes') IS NOT NULL AND "
-                                       "to_regclass('strata_steps') IS NOT NULL");
-  if (!r)
-    return r.takeError();
-  return r->get(0, 0) == "t";
-}
-
 llvm::Error StateStore::ensure(llvm::StringRef strataVersion) {
   compiler::Compilation compilation;
   compilation.addSource("<strata>/schemas/strata.strata", stateSchemaSource());
@@ -121,19 +113,6 @@ llvm::Error StateStore::ensure(llvm::StringRef strataVersion) {
                                      "bootstrap", 0, strataVersion))
       return err;
   return llvm::Error::success();
-}
-
-llvm::Expected<std::vector<NodeRecord>> StateStore::nodes() {
-  llvm::Expected<Result> r = conn.exec(
-      "SELECT subsystem, version, checksum, status FROM strata_nodes WHERE subsystem <> "
-      "'strata' ORDER BY subsystem, version");
-  if (!r)
-    return r.takeError();
-  std::vector<NodeRecord> out;
-  for (int i = 0; i < r->rows(); ++i)
-    out.push_back({r->get(i, 0).str(), r->get(i, 1).str(), r->get(i, 2).str(),
-                   r->get(i, 3) == "executed"});
-  return out;
 }
 
 llvm::Expected<std::map<StepKey, StepRecord>> StateStore::steps() {

@@ -25,6 +25,11 @@ struct NodeRecord {
   std::string version;
   std::string checksum;
   bool executed = false; ///< false: `up` ran, `finish` is pending
+  /// Read only (nodes()): `finish` ran for it. Executed but not finished: recorded by a
+  /// bootstrap, or by an `up` that had nothing for `finish` to do.
+  bool finished = false;
+  /// Read only (nodes()): who recorded its `up`, "host pid N": one strata process.
+  std::string client{};
 };
 
 struct StepRecord {
