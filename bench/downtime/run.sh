@@ -15,8 +15,8 @@
 # stretch with no completed transaction. Logs stay in OUT (default: a new /tmp directory).
 #
 # Settings (environment): ROWS (2000000), CLIENTS (8), THREADS (2), IDLE (10), AFTER (10),
-# STRATA_APPLY_FLAGS (the throttle of strata's backfills: "--batch-size 1000
-# --batch-pause 20"), OUT, STRATA_BENCH_SKIP_BUILD=1 to use build/ as it is.
+# STRATA_APPLY_FLAGS (the throttle of strata's backfills: "--batch-size 2000
+# --batch-pause 30"), OUT, STRATA_BENCH_SKIP_BUILD=1 to use build/ as it is.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -45,7 +45,7 @@ STRATA_PG_STATE="$(mktemp /tmp/strata-pg-state.XXXXXX)"
 export STRATA_PG_STATE
 pgbenchPid=""
 cleanup() {
-  [[ -n "$pgbenchPid" ]] && kill "$pgbenchPid" 2>/dev/null || true
+  if [[ -n "$pgbenchPid" ]]; then kill "$pgbenchPid" 2>/dev/null || true; fi
   bash scripts/pg.sh stop >/dev/null 2>&1 || true
   rm -f "$STRATA_PG_STATE"
 }
