@@ -137,8 +137,7 @@ struct ClientLog {
 /// knows exactly how many increments it made to its rows.
 class Client {
 public:
-  Client(std::string connInfo, const compiler::Schema &schema, bool isNew, int index,
-         int clients)
+  Client(std::string connInfo, const compiler::Schema &schema, bool isNew, int index, int clients)
       : connInfo(std::move(connInfo)), schema(schema), isNew(isNew), index(index),
         clients(clients) {}
 
@@ -158,7 +157,8 @@ public:
 
 private:
   void fail(const std::string &what, llvm::Error err) {
-    log.failures.push_back(fmt::format("{}: {}\n  {}", name(), what, llvm::toString(std::move(err))));
+    log.failures.push_back(
+        fmt::format("{}: {}\n  {}", name(), what, llvm::toString(std::move(err))));
   }
 
   /// One statement, its own transaction; false (and a failure) when it failed.
@@ -197,17 +197,16 @@ private:
         "SELECT value FROM ratelimiting_metrics WHERE identifier = $1 AND period = 'minute' "
         "AND period_date = timestamptz '2026-01-01 00:00:00+00' AND service_id = $2";
     auto mine = [&](int limit) {
-      int g = std::uniform_int_distribution<int>(0, limit / clients - 1)(random) * clients +
-              index + 1;
+      int g =
+          std::uniform_int_distribution<int>(0, limit / clients - 1)(random) * clients + index + 1;
       return g <= limit ? g : index + 1;
     };
     for (int round = 0; !stopping; ++round) {
       test::WorkloadOptions options;
-      // Unique per client and round: text columns carry "o1_..." or "n0_...", integers a
-      // range of their own.
+      // Unique per client and round (a test runs tens of rounds, not 1000): text columns
+      // carry "o1_..." or "n3_...", integers a range of their own, below 2^31 since
+      // integer columns take them too (a round uses a few hundred values).
       options.tag = fmt::format("{}{}_", isNew ? "n" : "o", index);
-      // range of their own (below 2^31: integer columns take them too; a round uses a few
-      // hundred values).
       options.firstValue = 1 + (static_cast<int64_t>(index) * 1000 + round % 1000) * 10000;
       llvm::Expected<test::Workload> w = test::generateWorkload(schema, options);
       if (!w) {
@@ -324,8 +323,8 @@ protected:
           llvm::Expected<std::map<std::string, Value>> now =
               test::readRow(conn, nName, nColumns, nKey, row.key);
           if (!now) {
-            ADD_FAILURE() << who << ": a row of \"" << table << "\" cannot be read: "
-                          << llvm::toString(now.takeError());
+            ADD_FAILURE() << who << ": a row of \"" << table
+                          << "\" cannot be read: " << llvm::toString(now.takeError());
             continue;
           }
           ++rowsChecked;
@@ -335,8 +334,8 @@ protected:
               continue;
             const Value &read = now->at(nc);
             if (!written->second && nt->findColumn(nc)->notNull) {
-              EXPECT_TRUE(read.has_value()) << who << ": \"" << nName << "\".\"" << nc
-                                            << "\" is still null after its fill";
+              EXPECT_TRUE(read.has_value())
+                  << who << ": \"" << nName << "\".\"" << nc << "\" is still null after its fill";
               continue;
             }
             EXPECT_EQ(written->second, read)
@@ -435,9 +434,9 @@ TEST_F(NoDowntime, GatewayUpgradesUnderOldAndNewTraffic) {
       for (const auto &[g, n] : c->result().counterIncrements)
         counterIncrements[g] += n;
     }
-  llvm::Expected<runtime::Result> services = admin->exec(
-      "SELECT split_part(name, '-', 3)::int, max_retries, protocol FROM services "
-      "WHERE name LIKE 'seeded-service-%' ORDER BY 1");
+  llvm::Expected<runtime::Result> services =
+      admin->exec("SELECT split_part(name, '-', 3)::int, max_retries, protocol FROM services "
+                  "WHERE name LIKE 'seeded-service-%' ORDER BY 1");
   ASSERT_TRUE(bool(services)) << llvm::toString(services.takeError());
   ASSERT_EQ(services->rows(), seededServices);
   int wrong = 0;
@@ -452,9 +451,9 @@ TEST_F(NoDowntime, GatewayUpgradesUnderOldAndNewTraffic) {
     if (wrong > 10)
       break;
   }
-  llvm::Expected<runtime::Result> counters = admin->exec(
-      "SELECT substr(identifier, 8)::int, value, pg_typeof(value)::text "
-      "FROM ratelimiting_metrics WHERE identifier LIKE 'seeded-%' ORDER BY 1");
+  llvm::Expected<runtime::Result> counters =
+      admin->exec("SELECT substr(identifier, 8)::int, value, pg_typeof(value)::text "
+                  "FROM ratelimiting_metrics WHERE identifier LIKE 'seeded-%' ORDER BY 1");
   ASSERT_TRUE(bool(counters)) << llvm::toString(counters.takeError());
   ASSERT_EQ(counters->rows(), seededCounters);
   wrong = 0;
