@@ -68,6 +68,7 @@ def main():
     print("| upgrade | phase | seconds | transactions | failed | aborted clients | tps "
           "| % of idle tps | p50 ms | p99 ms | max ms | longest stall ms |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    verdicts = {}
     for scenario in scenarios:
         directory = os.path.join(out, scenario)
         ends, latencies, failed = read_transactions(directory)
@@ -83,11 +84,34 @@ def main():
             fig = phase_figures(ends, latencies, failed, start, end)
             if idle is None:
                 idle = fig["tps"]
+            if label == "during upgrade":
+                verdicts[scenario] = dict(fig, aborted=int(aborted or 0), backfill=[])
+            if "(backfill)" in label:
+                verdicts[scenario]["backfill"].append(100.0 * fig["tps"] / idle if idle else 0)
             print("| {} | {} | {:.1f} | {} | {} | {} | {:.0f} | {:.0f}% | {:.1f} | {:.1f} | "
                   "{:.0f} | {:.0f} |".format(scenario, label, fig["duration"], fig["count"],
                                              fig["failed"], aborted, fig["tps"],
                                              100.0 * fig["tps"] / idle if idle else 0,
                                              fig["p50"], fig["p99"], fig["max"], fig["stall"]))
+
+
+    # The targets of issue 6 for strata's up: zero failures, no stall over 250 ms, p99
+    # under 25 ms, throughput during backfills at least 70 % of idle.
+    if "strata" in verdicts:
+        v = verdicts["strata"]
+        checks = [
+            ("failed transactions and aborted clients: 0", v["failed"] + v["aborted"] == 0,
+             "{}".format(v["failed"] + v["aborted"])),
+            ("longest stall <= 250 ms", v["stall"] <= 250, "{:.0f} ms".format(v["stall"])),
+            ("p99 < 25 ms", v["p99"] < 25, "{:.1f} ms".format(v["p99"])),
+            ("tps during each backfill >= 70% of idle",
+             bool(v["backfill"]) and min(v["backfill"]) >= 70,
+             ", ".join("{:.0f}%".format(b) for b in v["backfill"]) or "no backfill step"),
+        ]
+        print()
+        print("strata up against the targets:")
+        for what, ok, value in checks:
+            print("  {:<44} {:<5} ({})".format(what, "ok" if ok else "MISSED", value))
 
 
 if __name__ == "__main__":

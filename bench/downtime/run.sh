@@ -67,14 +67,17 @@ SQL
 psql -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE bench_naive TEMPLATE bench_strata" >/dev/null
 
 # Appends "label start end" for each step of a timestamped upgrade log: strata's step
-# lines ("  app@2.0.0 up step 3: <reason> (<time>)"), or the naive statements.
+# lines ("  app@2.0.0 up step 3: <reason> (<time>)", marked "(backfill)" when backfill
+# progress lines came before it), or the naive statements.
 stepPhases() {
   local upgradeLog="$1" start="$2"
   awk -v start="$start" '
+    / backfill "[^"]*": / { backfill = 1 }
     / up step [0-9]+: / {
       line = $0; sub(/^[0-9.]+ +/, "", line); sub(/ \([^)]*\)$/, "", line)
       sub(/^[^ ]+ up /, "", line)
-      print "up " line, start, $1; start = $1 }
+      if (backfill) sub(/:/, " (backfill):", line)
+      print "up " line, start, $1; start = $1; backfill = 0 }
     / naive: / {
       line = $0; sub(/^[0-9.]+ naive: /, "", line)
       print line, start, $1; start = $1 }' "$upgradeLog"
