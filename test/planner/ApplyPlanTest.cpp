@@ -31,6 +31,7 @@
 #include "planner/VersionGraph.h"
 #include "runtime/Inspector.h"
 #include "runtime/Runner.h"
+#include "test/support/Upgrade.h"
 #include "test/support/Workload.h"
 
 #include <gtest/gtest.h>
@@ -46,7 +47,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <set>
 #include <unistd.h>
 
@@ -123,92 +123,6 @@ std::vector<ApplyCase> allCases() {
 
 // --- the project --------------------------------------------------------------------------
 
-struct Loaded {
-  std::unique_ptr<compiler::Compilation> compilation;
-  const compiler::Project *project = nullptr;
-  std::unique_ptr<planner::VersionGraph> graph;
-  std::vector<compiler::VersionRef> from, to;
-  compiler::Schema o, n;
-  std::string failure;
-};
-
-/// The schema of a database that ran \p nodes (and what they depend on): each
-/// subsystem's state at its newest node, united.
-compiler::Schema stateAt(const compiler::Project &project, const planner::VersionGraph &graph,
-                         llvm::ArrayRef<compiler::VersionRef> nodes) {
-  std::map<unsigned, compiler::VersionRef> newest;
-  for (compiler::VersionRef r : graph.closure(nodes)) // in topological order
-    newest[r.subsystem] = r;
-  compiler::Schema out;
-  for (const auto &[_, r] : newest) {
-    const compiler::Schema &s = project.at(r).state;
-    for (const auto &[name, table] : s.tables())
-      out.putTable(*table);
-    for (const auto &[name, e] : s.enums())
-      out.putEnum(e);
-  }
-  return out;
-}
-
-Loaded load(const ApplyCase &c) {
-  Loaded out;
-  out.compilation = std::make_unique<compiler::Compilation>();
-  std::string path = std::string(STRATA_SOURCE_DIR) + "/" + c.path;
-  if (llvm::sys::fs::is_directory(path)) {
-    if (llvm::Error err = out.compilation->addDirectory(path)) {
-      out.failure = llvm::toString(std::move(err));
-      return out;
-    }
-  } else {
-    out.compilation->addSource(c.path, readFile(path));
-  }
-  out.project = out.compilation->run();
-  if (!out.project) {
-    std::string diags;
-    llvm::raw_string_ostream os(diags);
-    out.compilation->diagnostics().render(os, false);
-    out.failure = "does not compile:\n" + os.str();
-    return out;
-  }
-  out.graph = std::make_unique<planner::VersionGraph>(*out.project);
-  auto from = planner::parseNodeList(*out.project, c.from);
-  auto to = planner::parseNodeList(*out.project, c.to);
-  if (!from || !to) {
-    out.failure = "--from/--to: " + (from ? std::string() : llvm::toString(from.takeError())) +
-                  (to ? std::string() : llvm::toString(to.takeError()));
-    return out;
-  }
-  // The nodes the planner resolves the named ones to (a subsystem left out goes to its
-  // highest version within the targets): those of the bootstrap of --from, then those of
-  // the up from there to --to.
-  auto resolve = [&](planner::Phase phase, std::vector<compiler::VersionRef> targets,
-                     planner::StartingPoint start) -> std::vector<compiler::VersionRef> {
-    planner::PlanRequest request;
-    request.phase = phase;
-    request.targets = std::move(targets);
-    request.start = std::move(start);
-    llvm::Expected<planner::Plan> plan = planner::makePlan(
-        *out.project, *out.graph, request, [](compiler::SourceRange) { return std::string(); });
-    if (!plan) {
-      out.failure += llvm::toString(plan.takeError()) + "\n";
-      return {};
-    }
-    std::vector<compiler::VersionRef> nodes;
-    for (const planner::NodeId &n : plan->to) {
-      unsigned s = *out.project->findSubsystem(n.subsystem);
-      nodes.push_back({s, *out.project->subsystems[s].findVersion(n.version)});
-    }
-    return nodes;
-  };
-  out.from = resolve(planner::Phase::Bootstrap, *from, {});
-  out.to = resolve(planner::Phase::Up, *to, planner::startingPointFrom(*out.graph, out.from));
-  if (!out.failure.empty())
-    return out;
-  out.o = stateAt(*out.project, *out.graph, out.from);
-  out.n = stateAt(*out.project, *out.graph, out.to);
-  return out;
-}
-
 /// O as the author of an unsafe plan vouches for it: old nodes' writes already obey N's
 /// foreign keys on the columns they know (fk_existing_column_unsafe: "every release since
 /// 0.9 writes only existing services"), so O's workload writes keys of parent rows there.
@@ -233,57 +147,6 @@ compiler::Schema vouchedFor(const compiler::Schema &o, const compiler::Schema &n
     }
   }
   return out;
-}
-
-/// Renames between O and N, so that a row can be read through both versions' names:
-/// the Ops of the nodes that `up` runs, replayed on O's names.
-struct Renames {
-  std::map<std::string, std::string> tables;                                     ///< O -> N
-  std::map<std::pair<std::string, std::string>, std::string> columns;            ///< (O t, O c) -> N c
-
-  std::string table(const std::string &oTable) const {
-    auto it = tables.find(oTable);
-    return it == tables.end() ? oTable : it->second;
-  }
-  std::string column(const std::string &oTable, const std::string &oColumn) const {
-    auto it = columns.find({oTable, oColumn});
-    return it == columns.end() ? oColumn : it->second;
-  }
-};
-
-Renames renamesBetween(const Loaded &p) {
-  Renames r;
-  std::vector<compiler::VersionRef> before = p.graph->closure(p.from);
-  std::set<compiler::VersionRef> ran(before.begin(), before.end());
-  // Current names of O's tables and columns.
-  std::map<std::string, std::string> tableNow;
-  std::map<std::pair<std::string, std::string>, std::string> columnNow;
-  for (const auto &[name, table] : p.o.tables()) {
-    tableNow[name] = name;
-    for (const compiler::Column &c : table->columns)
-      columnNow[{name, c.name}] = c.name;
-  }
-  for (compiler::VersionRef node : p.graph->closure(p.to)) {
-    if (ran.count(node))
-      continue;
-    for (const compiler::Op &op : p.project->at(node).ops) {
-      if (op.kind == compiler::OpKind::RenameTable)
-        for (auto &[_, now] : tableNow)
-          if (now == op.table)
-            now = op.newName;
-      if (op.kind == compiler::OpKind::RenameColumn)
-        for (auto &[key, now] : columnNow)
-          if (tableNow[key.first] == op.table && now == op.name)
-            now = op.newName;
-    }
-  }
-  for (const auto &[o, now] : tableNow)
-    if (o != now)
-      r.tables[o] = now;
-  for (const auto &[key, now] : columnNow)
-    if (key.second != now)
-      r.columns[key] = now;
-  return r;
 }
 
 // --- the databases ------------------------------------------------------------------------
@@ -337,39 +200,6 @@ private:
   std::optional<runtime::Connection> admin;
 };
 
-/// The catalog as text: the Schema model, then what the model has no place for but a
-/// finished upgrade must not leave behind.
-std::string catalogOf(runtime::Connection &conn) {
-  llvm::Expected<runtime::Inspection> inspection = runtime::inspect(conn, {});
-  if (!inspection)
-    return "inspect failed: " + llvm::toString(inspection.takeError());
-  std::string out = runtime::describeSchema(inspection->schema);
-  for (const runtime::InvalidIndex &i : inspection->invalidIndexes)
-    out += "INVALID index " + i.index.name + " on " + i.table + "\n";
-  for (const runtime::ConstraintRef &c : inspection->notValidConstraints)
-    out += "NOT VALID constraint " + c.name + " on " + c.table + "\n";
-  for (const std::string &u : inspection->unsupported)
-    out += "unsupported: " + u + "\n";
-  // strata's own objects start with "strata_"; helpers of a plan never do.
-  const char *extras[][2] = {
-      {"views", "SELECT relname FROM pg_class WHERE relkind IN ('v', 'm') AND relnamespace = "
-                "'public'::regnamespace"},
-      {"sequences", "SELECT relname FROM pg_class WHERE relkind = 'S' AND relnamespace = "
-                    "'public'::regnamespace"},
-      {"functions", "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace"},
-      {"triggers", "SELECT tgrelid::regclass || '.' || tgname FROM pg_trigger WHERE NOT "
-                   "tgisinternal"},
-  };
-  for (const auto &[what, query] : extras) {
-    std::string sql = std::string("SELECT coalesce(string_agg(x, ', ' ORDER BY x), '') FROM (") +
-                      query + ") AS q(x) WHERE x NOT LIKE 'strata\\_%'";
-    llvm::Expected<runtime::Result> r = conn.exec(sql);
-    out += std::string(what) + ": " +
-           (r ? r->get(0, 0).str() : "failed: " + llvm::toString(r.takeError())) + "\n";
-  }
-  return out;
-}
-
 /// One line per row: "table (key): column=value, ...".
 std::string describeRows(const std::map<std::string, std::map<std::string, Value>> &rows) {
   std::string out;
@@ -382,40 +212,6 @@ std::string describeRows(const std::map<std::string, std::map<std::string, Value
   return out;
 }
 
-/// \p description (describeSchema) without column positions, sorted again.
-std::string withoutColumnOrder(const std::string &description) {
-  static const std::regex position(R"(^(table \S+ column )[0-9]+ )");
-  llvm::SmallVector<llvm::StringRef, 64> lines;
-  llvm::StringRef(description).split(lines, '\n', -1, /*KeepEmpty=*/false);
-  std::vector<std::string> out;
-  for (llvm::StringRef line : lines)
-    out.push_back(std::regex_replace(line.str(), position, "$1"));
-  std::sort(out.begin(), out.end());
-  return llvm::join(out, "\n") + "\n";
-}
-
-/// The column lines of two descriptions that differ, "-" for \p a and "+" for \p b.
-std::string columnOrderDiff(const std::string &a, const std::string &b) {
-  auto columns = [](const std::string &d) {
-    llvm::SmallVector<llvm::StringRef, 64> lines;
-    llvm::StringRef(d).split(lines, '\n', -1, /*KeepEmpty=*/false);
-    std::set<std::string> out;
-    for (llvm::StringRef line : lines)
-      if (line.contains(" column "))
-        out.insert(line.str());
-    return out;
-  };
-  std::set<std::string> ca = columns(a), cb = columns(b);
-  std::string out;
-  for (const std::string &line : ca)
-    if (!cb.count(line))
-      out += "  - " + line + "\n";
-  for (const std::string &line : cb)
-    if (!ca.count(line))
-      out += "  + " + line + "\n";
-  return out;
-}
-
 // --- the test -----------------------------------------------------------------------------
 
 class ApplyPlan : public testing::TestWithParam<ApplyCase> {
@@ -425,7 +221,7 @@ protected:
       GTEST_SKIP() << "STRATA_TEST_DB is not set (scripts/pg.sh start)";
     if (GetParam().from.empty())
       GTEST_SKIP() << "no --from: nothing to upgrade";
-    p = load(GetParam());
+    p = test::loadUpgrade(GetParam().path, GetParam().from, GetParam().to);
     ASSERT_EQ(p.failure, "");
   }
 
@@ -602,15 +398,15 @@ protected:
           << "\" as read";
   }
 
-  Loaded p;
-  Renames renames;
+  test::LoadedUpgrade p;
+  test::Renames renames;
   std::string runLog;
   int runs = 0;
 };
 
 TEST_P(ApplyPlan, UpServesBothVersionsAndFinishGivesTheBootstrapCatalog) {
   const std::string &name = GetParam().name;
-  renames = renamesBetween(p);
+  renames = test::renamesBetween(p);
   std::set<std::string> unsafe = unsafeTables();
   if (!unsafe.empty())
     p.o = vouchedFor(p.o, p.n);
@@ -663,7 +459,7 @@ TEST_P(ApplyPlan, UpServesBothVersionsAndFinishGivesTheBootstrapCatalog) {
               "after finish, a row new nodes wrote after up", false, {}, &afterFinish);
   EXPECT_EQ(describeRows(beforeFinish), describeRows(afterFinish))
       << name << ": finish changed what new nodes read (left: before finish, right: after)";
-  std::string replayed = catalogOf(*app);
+  std::string replayed = test::catalogOf(*app);
 
   FreshDatabase b(name, "b");
   ASSERT_EQ(b.error, "");
@@ -671,17 +467,17 @@ TEST_P(ApplyPlan, UpServesBothVersionsAndFinishGivesTheBootstrapCatalog) {
     FAIL() << name << ": bootstrap of --to: " << llvm::toString(std::move(err)) << "\n" << runLog;
   llvm::Expected<runtime::Connection> fresh = runtime::Connection::open(b.connInfo);
   ASSERT_TRUE(bool(fresh)) << llvm::toString(fresh.takeError());
-  std::string bootstrapped = catalogOf(*fresh);
+  std::string bootstrapped = test::catalogOf(*fresh);
   // Columns compare as a set: a column that expand/contract re-creates (a type change
   // through a shadow column, a rename) ends up last, and a merge folds its branches in one
   // order while a database came through them in another. PostgreSQL cannot reorder
   // columns without a rewrite; applications name their columns.
-  EXPECT_EQ(withoutColumnOrder(bootstrapped), withoutColumnOrder(replayed))
+  EXPECT_EQ(test::withoutColumnOrder(bootstrapped), test::withoutColumnOrder(replayed))
       << name << ": up + finish (right) does not give the catalog of bootstrap(N) (left)";
-  if (withoutColumnOrder(bootstrapped) == withoutColumnOrder(replayed) &&
+  if (test::withoutColumnOrder(bootstrapped) == test::withoutColumnOrder(replayed) &&
       bootstrapped != replayed)
     std::cout << "[  NOTE    ] " << name << ": same columns in another order than bootstrap(N):\n"
-              << columnOrderDiff(bootstrapped, replayed);
+              << test::columnOrderDiff(bootstrapped, replayed);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, ApplyPlan, testing::ValuesIn(allCases()),

@@ -1,0 +1,212 @@
+#include "test/support/Upgrade.h"
+
+#include "planner/Planner.h"
+#include "runtime/Inspector.h"
+
+#include <llvm/ADT/STLExtras.h>
+#include <llvm/ADT/StringExtras.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/MemoryBuffer.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+namespace strata::test {
+
+namespace {
+
+std::string readFile(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return "";
+  return (*buffer)->getBuffer().str();
+}
+
+} // namespace
+
+compiler::Schema stateAt(const compiler::Project &project, const planner::VersionGraph &graph,
+                         llvm::ArrayRef<compiler::VersionRef> nodes) {
+  std::map<unsigned, compiler::VersionRef> newest;
+  for (compiler::VersionRef r : graph.closure(nodes)) // in topological order
+    newest[r.subsystem] = r;
+  compiler::Schema out;
+  for (const auto &[_, r] : newest) {
+    const compiler::Schema &s = project.at(r).state;
+    for (const auto &[name, table] : s.tables())
+      out.putTable(*table);
+    for (const auto &[name, e] : s.enums())
+      out.putEnum(e);
+  }
+  return out;
+}
+
+LoadedUpgrade loadUpgrade(const std::string &relativePath, const std::string &fromSpec,
+                          const std::string &toSpec) {
+  LoadedUpgrade out;
+  out.compilation = std::make_unique<compiler::Compilation>();
+  std::string path = std::string(STRATA_SOURCE_DIR) + "/" + relativePath;
+  if (llvm::sys::fs::is_directory(path)) {
+    if (llvm::Error err = out.compilation->addDirectory(path)) {
+      out.failure = llvm::toString(std::move(err));
+      return out;
+    }
+  } else {
+    out.compilation->addSource(relativePath, readFile(path));
+  }
+  out.project = out.compilation->run();
+  if (!out.project) {
+    std::string diags;
+    llvm::raw_string_ostream os(diags);
+    out.compilation->diagnostics().render(os, false);
+    out.failure = "does not compile:\n" + os.str();
+    return out;
+  }
+  out.graph = std::make_unique<planner::VersionGraph>(*out.project);
+  auto from = planner::parseNodeList(*out.project, fromSpec);
+  auto to = planner::parseNodeList(*out.project, toSpec);
+  if (!from || !to) {
+    out.failure = "--from/--to: " + (from ? std::string() : llvm::toString(from.takeError())) +
+                  (to ? std::string() : llvm::toString(to.takeError()));
+    return out;
+  }
+  // The nodes the planner resolves the named ones to (a subsystem left out goes to its
+  // highest version within the targets): those of the bootstrap of --from, then those of
+  // the up from there to --to.
+  auto resolve = [&](planner::Phase phase, std::vector<compiler::VersionRef> targets,
+                     planner::StartingPoint start) -> std::vector<compiler::VersionRef> {
+    planner::PlanRequest request;
+    request.phase = phase;
+    request.targets = std::move(targets);
+    request.start = std::move(start);
+    llvm::Expected<planner::Plan> plan = planner::makePlan(
+        *out.project, *out.graph, request, [](compiler::SourceRange) { return std::string(); });
+    if (!plan) {
+      out.failure += llvm::toString(plan.takeError()) + "\n";
+      return {};
+    }
+    std::vector<compiler::VersionRef> nodes;
+    for (const planner::NodeId &n : plan->to) {
+      unsigned s = *out.project->findSubsystem(n.subsystem);
+      nodes.push_back({s, *out.project->subsystems[s].findVersion(n.version)});
+    }
+    return nodes;
+  };
+  out.from = resolve(planner::Phase::Bootstrap, *from, {});
+  out.to = resolve(planner::Phase::Up, *to, planner::startingPointFrom(*out.graph, out.from));
+  if (!out.failure.empty())
+    return out;
+  out.o = stateAt(*out.project, *out.graph, out.from);
+  out.n = stateAt(*out.project, *out.graph, out.to);
+  return out;
+}
+
+std::string Renames::table(const std::string &oTable) const {
+  auto it = tables.find(oTable);
+  return it == tables.end() ? oTable : it->second;
+}
+
+std::string Renames::column(const std::string &oTable, const std::string &oColumn) const {
+  auto it = columns.find({oTable, oColumn});
+  return it == columns.end() ? oColumn : it->second;
+}
+
+Renames renamesBetween(const LoadedUpgrade &p) {
+  Renames r;
+  std::vector<compiler::VersionRef> before = p.graph->closure(p.from);
+  std::set<compiler::VersionRef> ran(before.begin(), before.end());
+  // Current names of O's tables and columns.
+  std::map<std::string, std::string> tableNow;
+  std::map<std::pair<std::string, std::string>, std::string> columnNow;
+  for (const auto &[name, table] : p.o.tables()) {
+    tableNow[name] = name;
+    for (const compiler::Column &c : table->columns)
+      columnNow[{name, c.name}] = c.name;
+  }
+  for (compiler::VersionRef node : p.graph->closure(p.to)) {
+    if (ran.count(node))
+      continue;
+    for (const compiler::Op &op : p.project->at(node).ops) {
+      if (op.kind == compiler::OpKind::RenameTable)
+        for (auto &[_, now] : tableNow)
+          if (now == op.table)
+            now = op.newName;
+      if (op.kind == compiler::OpKind::RenameColumn)
+        for (auto &[key, now] : columnNow)
+          if (tableNow[key.first] == op.table && now == op.name)
+            now = op.newName;
+    }
+  }
+  for (const auto &[o, now] : tableNow)
+    if (o != now)
+      r.tables[o] = now;
+  for (const auto &[key, now] : columnNow)
+    if (key.second != now)
+      r.columns[key] = now;
+  return r;
+}
+
+std::string catalogOf(runtime::Connection &conn) {
+  llvm::Expected<runtime::Inspection> inspection = runtime::inspect(conn, {});
+  if (!inspection)
+    return "inspect failed: " + llvm::toString(inspection.takeError());
+  std::string out = runtime::describeSchema(inspection->schema);
+  for (const runtime::InvalidIndex &i : inspection->invalidIndexes)
+    out += "INVALID index " + i.index.name + " on " + i.table + "\n";
+  for (const runtime::ConstraintRef &c : inspection->notValidConstraints)
+    out += "NOT VALID constraint " + c.name + " on " + c.table + "\n";
+  for (const std::string &u : inspection->unsupported)
+    out += "unsupported: " + u + "\n";
+  // strata's own objects start with "strata_"; helpers of a plan never do.
+  const char *extras[][2] = {
+      {"views", "SELECT relname FROM pg_class WHERE relkind IN ('v', 'm') AND relnamespace = "
+                "'public'::regnamespace"},
+      {"sequences", "SELECT relname FROM pg_class WHERE relkind = 'S' AND relnamespace = "
+                    "'public'::regnamespace"},
+      {"functions", "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace"},
+      {"triggers", "SELECT tgrelid::regclass || '.' || tgname FROM pg_trigger WHERE NOT "
+                   "tgisinternal"},
+  };
+  for (const auto &[what, query] : extras) {
+    std::string sql = std::string("SELECT coalesce(string_agg(x, ', ' ORDER BY x), '') FROM (") +
+                      query + ") AS q(x) WHERE x NOT LIKE 'strata\\_%'";
+    llvm::Expected<runtime::Result> r = conn.exec(sql);
+    out += std::string(what) + ": " +
+           (r ? r->get(0, 0).str() : "failed: " + llvm::toString(r.takeError())) + "\n";
+  }
+  return out;
+}
+
+std::string withoutColumnOrder(const std::string &description) {
+  static const std::regex position(R"(^(table \S+ column )[0-9]+ )");
+  llvm::SmallVector<llvm::StringRef, 64> lines;
+  llvm::StringRef(description).split(lines, '\n', -1, /*KeepEmpty=*/false);
+  std::vector<std::string> out;
+  for (llvm::StringRef line : lines)
+    out.push_back(std::regex_replace(line.str(), position, "$1"));
+  std::sort(out.begin(), out.end());
+  return llvm::join(out, "\n") + "\n";
+}
+
+std::string columnOrderDiff(const std::string &a, const std::string &b) {
+  auto columns = [](const std::string &d) {
+    llvm::SmallVector<llvm::StringRef, 64> lines;
+    llvm::StringRef(d).split(lines, '\n', -1, /*KeepEmpty=*/false);
+    std::set<std::string> out;
+    for (llvm::StringRef line : lines)
+      if (line.contains(" column "))
+        out.insert(line.str());
+    return out;
+  };
+  std::set<std::string> ca = columns(a), cb = columns(b);
+  std::string out;
+  for (const std::string &line : ca)
+    if (!cb.count(line))
+      out += "  - " + line + "\n";
+  for (const std::string &line : cb)
+    if (!ca.count(line))
+      out += "  + " + line + "\n";
+  return out;
+}
+
+} // namespace strata::test
