@@ -182,23 +182,35 @@ unsigned noteDriftInPlan(const compiler::Project &project, const planner::Versio
     return 0;
   const runtime::DriftReport &r = **report;
   unsigned marked = 0;
-  for (size_t i = 0; i < plan.steps.size(); ++i) {
-    planner::Step &step = plan.steps[i];
+  // One finding per drifted table that the plan touches, naming its steps and its drift.
+  for (const std::string &table : r.driftedTables()) {
+    std::vector<std::string> steps;
+    std::string location;
+    for (size_t i = 0; i < plan.steps.size(); ++i) {
+      planner::Step &step = plan.steps[i];
+      if (!llvm::is_contained(step.lockTables, table))
+        continue;
+      if (!llvm::is_contained(step.lints, "D301")) {
+        step.lints.push_back("D301");
+        ++marked;
+      }
+      steps.push_back(std::to_string(i + 1));
+      if (location.empty())
+        location = step.location;
+    }
+    if (steps.empty())
+      continue;
     std::vector<std::string> drift;
     for (const runtime::Change &c : r.changes)
-      if (llvm::is_contained(step.lockTables, c.table))
+      if (c.table == table)
         drift.push_back(runtime::describeChange(c));
-    if (drift.empty())
-      continue;
-    ++marked;
-    step.lints.push_back("D301");
     planner::Finding f;
     f.code = "D301";
-    f.message = fmt::format("step {} ({}@{}: {}) touches an object that has drifted from its "
-                            "declaration: {}; see 'strata diff'",
-                            i + 1, step.subsystem, step.version, step.reason,
-                            fmt::join(drift, "; "));
-    f.location = step.location;
+    f.message = fmt::format("step{} {} touch{} \"{}\", which has drifted from its declaration "
+                            "({}); see 'strata diff'",
+                            steps.size() == 1 ? "" : "s", fmt::join(steps, ", "),
+                            steps.size() == 1 ? "es" : "", table, fmt::join(drift, "; "));
+    f.location = location;
     plan.findings.push_back(std::move(f));
   }
   return marked;

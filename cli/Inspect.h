@@ -50,8 +50,9 @@ void warnAboutDrift(const compiler::Project &project, const planner::VersionGrap
                     const std::string &db, llvm::raw_ostream &err);
 
 /// For `strata plan up --db`: marks each step of \p plan that touches a drifted table
-/// (lint D301 on the step, and a warning finding that names the drift). Returns the
-/// number of steps marked; problems checking drift are one warning line on \p err.
+/// (lint D301 on the step) and adds one warning finding per such table, naming its steps
+/// and its drift. Returns the number of steps marked; problems checking drift are one
+/// warning line on \p err.
 unsigned noteDriftInPlan(const compiler::Project &project, const planner::VersionGraph &graph,
                          const std::string &db, planner::Plan &plan, llvm::raw_ostream &err);
 
