@@ -60,6 +60,9 @@ public:
     c.table = op.table;
     c.object = op.name;
     c.sql = planner::sql::directStatements(op);
+    // The script keeps the diff's order (drops, column changes, then adds), which a
+    // change's own list does not: a changed index is rebuilt after its column's type.
+    script.insert(script.end(), c.sql.begin(), c.sql.end());
     switch (op.kind) {
     case OpKind::CreateTable:
       c.kind = ChangeKind::MissingTable;
@@ -147,6 +150,7 @@ public:
   }
 
   std::vector<Change> changes;
+  std::vector<std::string> script;
 
 private:
   const Schema &declared;
@@ -239,13 +243,6 @@ std::set<std::string> DriftReport::driftedTables() const {
   std::set<std::string> out;
   for (const Change &c : changes)
     out.insert(c.table);
-  return out;
-}
-
-std::vector<std::string> DriftReport::sql() const {
-  std::vector<std::string> out;
-  for (const Change &c : changes)
-    out.insert(out.end(), c.sql.begin(), c.sql.end());
   return out;
 }
 
@@ -418,6 +415,7 @@ DriftReport compareSchemas(const Schema &declared, const Inspection &inspection)
   }
 
   // Half-done objects the model has no place for.
+  std::vector<std::string> invalidDrops, validations;
   for (const InvalidIndex &invalid : inspection.invalidIndexes) {
     const Table *want = declared.findTable(invalid.table);
     if (!want)
@@ -427,6 +425,7 @@ DriftReport compareSchemas(const Schema &declared, const Inspection &inspection)
     drop.table = invalid.table;
     drop.name = invalid.index.name;
     std::vector<std::string> sql = planner::sql::directStatements(drop);
+    invalidDrops.insert(invalidDrops.end(), sql.begin(), sql.end());
     auto missing = llvm::find_if(changes, [&](const Change &c) {
       return c.kind == ChangeKind::MissingIndex && c.table == invalid.table &&
              c.object == invalid.index.name;
@@ -461,9 +460,13 @@ DriftReport compareSchemas(const Schema &declared, const Inspection &inspection)
     c.declared = compiler::printConstraint(*declaredConstraint);
     c.live = c.declared + " not valid";
     c.sql = {planner::sql::validateConstraint(ref.table, ref.name)};
+    validations.push_back(c.sql.front());
     changes.push_back(std::move(c));
   }
   report.changes = std::move(changes);
+  report.script = std::move(invalidDrops);
+  report.script.insert(report.script.end(), builder.script.begin(), builder.script.end());
+  report.script.insert(report.script.end(), validations.begin(), validations.end());
   report.notes = inspection.unsupported;
   return report;
 }

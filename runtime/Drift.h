@@ -85,8 +85,11 @@ struct DriftReport {
   bool drifted() const { return !changes.empty(); }
   /// The tables (and types) that have at least one change.
   std::set<std::string> driftedTables() const;
-  /// Every change's statements, in order: the script that removes the drift.
-  std::vector<std::string> sql() const;
+  /// Every change's statements, in the order that removes the drift: invalid indexes
+  /// dropped, then drops, column changes and adds as the diff engine orders them, then
+  /// validations. (A change's own list is in the order that reads best.)
+  std::vector<std::string> script;
+  const std::vector<std::string> &sql() const { return script; }
 };
 
 /// The latest node per subsystem among \p nodes (a node that another one of the same

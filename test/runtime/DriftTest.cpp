@@ -154,6 +154,7 @@ subsystem app {
       constraint users_email_key unique (email)
       constraint users_score_check check (score >= 0)
       index users_name_idx (name)
+      index users_lower_name_idx ((lower(name)))
     }
     table posts {
       id      bigint primary key
@@ -272,6 +273,27 @@ TEST_F(DriftTest, ChangedType) {
   ASSERT_TRUE(query(*conn, "ALTER TABLE posts ALTER COLUMN body TYPE text"));
   expectSingleChange("ALTER TABLE posts ALTER COLUMN body TYPE varchar(200)", "changed_type",
                      "posts", "body", {"ALTER TABLE \"posts\" ALTER COLUMN \"body\" TYPE text"});
+}
+
+TEST_F(DriftTest, ChangedTypeUnderAnExpressionIndexIsFixedInOrder) {
+  // PostgreSQL rebuilds the index over the new type (lower(name::text)): two changes, and
+  // the index is built again only after the column has its declared type back.
+  ASSERT_TRUE(query(*conn, "ALTER TABLE users ALTER COLUMN name TYPE varchar(50)"));
+  nlohmann::json report = diffJson(1);
+  std::vector<std::string> kinds;
+  for (const nlohmann::json &c : report["changes"])
+    kinds.push_back(c["kind"].get<std::string>() + " " + c["object"].get<std::string>());
+  EXPECT_EQ(kinds, (std::vector<std::string>{"changed_index users_lower_name_idx",
+                                             "changed_type name"}))
+      << report.dump(2);
+  EXPECT_EQ(report["sql"].get<std::vector<std::string>>(),
+            (std::vector<std::string>{
+                "DROP INDEX CONCURRENTLY \"users_lower_name_idx\"",
+                "ALTER TABLE \"users\" ALTER COLUMN \"name\" TYPE text",
+                "CREATE INDEX CONCURRENTLY \"users_lower_name_idx\" ON \"users\" ((lower(name)))"}));
+  runFix(report);
+  nlohmann::json after = diffJson(0);
+  EXPECT_EQ(after["changes"].size(), 0u) << after.dump(2);
 }
 
 TEST_F(DriftTest, MissingConstraint) {
