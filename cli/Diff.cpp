@@ -19,11 +19,13 @@ int fail(llvm::Error e, const std::string &db, llvm::raw_ostream &err) {
 }
 
 /// The drift of the database at \p db against \p versions (empty: the recorded ones).
-/// Null report with no error: the database is not managed and no versions were given.
+/// Null report with no error: the database is not managed and no versions were given, or
+/// \p skipWhenPending and versions are pending finish (the catalog is then between `up`
+/// and `finish` on purpose, which is not drift worth a warning).
 llvm::Expected<std::optional<runtime::DriftReport>>
 driftOf(const compiler::Project &project, const planner::VersionGraph &graph,
         const std::string &db, std::vector<compiler::VersionRef> versions,
-        llvm::StringRef schema) {
+        llvm::StringRef schema, bool skipWhenPending = false) {
   llvm::Expected<runtime::Connection> conn = runtime::Connection::open(db);
   if (!conn)
     return conn.takeError();
@@ -33,7 +35,7 @@ driftOf(const compiler::Project &project, const planner::VersionGraph &graph,
         runtime::recordedVersions(*conn, project, graph, &pending);
     if (!recorded)
       return recorded.takeError();
-    if (recorded->empty())
+    if (recorded->empty() || (skipWhenPending && !pending.empty()))
       return std::nullopt;
     versions = std::move(*recorded);
   } else {
@@ -152,7 +154,7 @@ int runDiff(const DiffOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
 
 void warnAboutDrift(const compiler::Project &project, const planner::VersionGraph &graph,
                     const std::string &db, llvm::raw_ostream &err) {
-  auto report = driftOf(project, graph, db, {}, "public");
+  auto report = driftOf(project, graph, db, {}, "public", /*skipWhenPending=*/true);
   if (!report) {
     std::string message =
         runtime::redactSecretsIn(llvm::toString(report.takeError()), db);
@@ -170,7 +172,7 @@ void warnAboutDrift(const compiler::Project &project, const planner::VersionGrap
 
 unsigned noteDriftInPlan(const compiler::Project &project, const planner::VersionGraph &graph,
                          const std::string &db, planner::Plan &plan, llvm::raw_ostream &err) {
-  auto report = driftOf(project, graph, db, {}, "public");
+  auto report = driftOf(project, graph, db, {}, "public", /*skipWhenPending=*/true);
   if (!report) {
     std::string message =
         runtime::redactSecretsIn(llvm::toString(report.takeError()), db);

@@ -44,14 +44,14 @@ int runDiff(const DiffOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
 int runBaseline(const RunOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
 
 /// For `strata status`: one warning line on \p err per drifted object of the database at
-/// \p db (nothing when it has no drift, is not managed, or cannot be checked: then one
-/// line says why). Never changes the exit code.
+/// \p db (nothing when it has no drift, is not managed or has versions pending finish;
+/// one line saying why when it cannot be checked). Never changes the exit code.
 void warnAboutDrift(const compiler::Project &project, const planner::VersionGraph &graph,
                     const std::string &db, llvm::raw_ostream &err);
 
 /// For `strata plan up --db`: marks each step of \p plan that touches a drifted table
 /// (lint D301 on the step) and adds one warning finding per such table, naming its steps
-/// and its drift. Returns the number of steps marked; problems checking drift are one
+/// and its drift (not while versions are pending finish). Returns the number of steps marked; problems checking drift are one
 /// warning line on \p err.
 unsigned noteDriftInPlan(const compiler::Project &project, const planner::VersionGraph &graph,
                          const std::string &db, planner::Plan &plan, llvm::raw_ostream &err);

@@ -364,6 +364,35 @@ TEST_F(DriftTest, StatusWarnsAndPlanNotesTheTouchedStep) {
   EXPECT_EQ(o.out.find("D301"), std::string::npos) << show(o);
 }
 
+TEST_F(DriftTest, PendingFinishIsNotWarnedAboutButDiffSaysWhy) {
+  std::string text = appProject;
+  text.erase(text.rfind('}'));
+  dir.write(text + R"(  version "1.1.0" {
+    alter table posts {
+      drop column body
+    }
+  }
+}
+)");
+  Outcome o = strata(dir, db, {"apply", "up"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  o = strata(dir, db, {"status"});
+  EXPECT_EQ(o.exitCode, 4) << show(o);
+  EXPECT_EQ(o.err.find("drift"), std::string::npos) << show(o);
+  // The column finish drops is still there: diff reports it, and says why.
+  nlohmann::json report = diffJson(1);
+  ASSERT_EQ(report["changes"].size(), 1u) << report.dump(2);
+  EXPECT_EQ(report["changes"][0]["kind"], "extra_column");
+  EXPECT_EQ(report["changes"][0]["object"], "body");
+  ASSERT_EQ(report["notes"].size(), 1u) << report.dump(2);
+  EXPECT_NE(report["notes"][0].get<std::string>().find("app@1.1.0 is pending finish"),
+            std::string::npos);
+  o = strata(dir, db, {"apply", "finish", "--yes"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  report = diffJson(0);
+  EXPECT_EQ(report["notes"].size(), 0u) << report.dump(2);
+}
+
 TEST_F(DriftTest, DiffExitCodes) {
   Outcome o = strata(dir, db, {"diff"});
   EXPECT_EQ(o.exitCode, 0) << show(o);
