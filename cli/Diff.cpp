@@ -23,9 +23,9 @@ int fail(llvm::Error e, const std::string &db, llvm::raw_ostream &err) {
 /// \p skipWhenPending and versions are pending finish (the catalog is then between `up`
 /// and `finish` on purpose, which is not drift worth a warning).
 llvm::Expected<std::optional<runtime::DriftReport>>
-driftOf(const compiler::Project &project, const planner::VersionGraph &graph,
-        const std::string &db, std::vector<compiler::VersionRef> versions,
-        llvm::StringRef schema, bool skipWhenPending = false) {
+driftOf(const compiler::Project &project, const planner::VersionGraph &graph, const std::string &db,
+        std::vector<compiler::VersionRef> versions, llvm::StringRef schema,
+        bool skipWhenPending = false) {
   llvm::Expected<runtime::Connection> conn = runtime::Connection::open(db);
   if (!conn)
     return conn.takeError();
@@ -96,8 +96,8 @@ std::string jsonReport(const compiler::Project &project, const runtime::DriftRep
   out["schema"] = schema.str();
   nlohmann::ordered_json against = nlohmann::ordered_json::array();
   for (compiler::VersionRef r : report.against)
-    against.push_back({{"subsystem", project.subsystems[r.subsystem].name},
-                       {"version", project.at(r).text}});
+    against.push_back(
+        {{"subsystem", project.subsystems[r.subsystem].name}, {"version", project.at(r).text}});
   out["against"] = against;
   out["drift"] = report.drifted();
   nlohmann::ordered_json changes = nlohmann::ordered_json::array();
@@ -156,8 +156,7 @@ void warnAboutDrift(const compiler::Project &project, const planner::VersionGrap
                     const std::string &db, llvm::raw_ostream &err) {
   auto report = driftOf(project, graph, db, {}, "public", /*skipWhenPending=*/true);
   if (!report) {
-    std::string message =
-        runtime::redactSecretsIn(llvm::toString(report.takeError()), db);
+    std::string message = runtime::redactSecretsIn(llvm::toString(report.takeError()), db);
     err << "strata: warning: could not check for drift: " << llvm::StringRef(message).rtrim()
         << "\n";
     return;
@@ -174,8 +173,7 @@ unsigned noteDriftInPlan(const compiler::Project &project, const planner::Versio
                          const std::string &db, planner::Plan &plan, llvm::raw_ostream &err) {
   auto report = driftOf(project, graph, db, {}, "public", /*skipWhenPending=*/true);
   if (!report) {
-    std::string message =
-        runtime::redactSecretsIn(llvm::toString(report.takeError()), db);
+    std::string message = runtime::redactSecretsIn(llvm::toString(report.takeError()), db);
     err << "strata: warning: could not check for drift: " << llvm::StringRef(message).rtrim()
         << "\n";
     return 0;

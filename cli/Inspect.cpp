@@ -67,11 +67,10 @@ int runInspect(const InspectOptions &options, llvm::raw_ostream &out, llvm::raw_
         runtime::recordedVersions(*conn, *project, graph);
     if (!versions)
       return fail(versions.takeError(), options.run.db, err, ExitFailure);
-    auto head = llvm::find_if(*versions,
-                              [&](compiler::VersionRef r) { return r.subsystem == *sub; });
+    auto head =
+        llvm::find_if(*versions, [&](compiler::VersionRef r) { return r.subsystem == *sub; });
     if (head == versions->end()) {
-      err << "strata: error: --subsystem: the database has no version of \""
-          << options.subsystem
+      err << "strata: error: --subsystem: the database has no version of \"" << options.subsystem
           << "\" recorded (is it managed by strata? see 'strata status'); inspect it "
              "without --subsystem\n";
       return ExitFailure;
@@ -132,8 +131,8 @@ int runBaseline(const RunOptions &options, llvm::raw_ostream &out, llvm::raw_ost
   runtime::RunnerOptions ropts;
   ropts.connInfo = options.db;
   ropts.targets = std::move(*targets);
-  runtime::Runner runner(*project, graph, [](compiler::SourceRange) { return std::string(); },
-                         ropts, out);
+  runtime::Runner runner(
+      *project, graph, [](compiler::SourceRange) { return std::string(); }, ropts, out);
   if (llvm::Error e = runner.baseline())
     return fail(std::move(e), options.db, err, ExitFailure);
   return ExitOk;

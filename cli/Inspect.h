@@ -19,10 +19,10 @@ struct Plan;
 namespace strata::cli {
 
 struct InspectOptions {
-  RunOptions run;             ///< paths are read only with --subsystem
+  RunOptions run; ///< paths are read only with --subsystem
   std::string schema = "public";
-  std::string subsystem;      ///< only this subsystem's tables (at its recorded version)
-  std::string as;             ///< NAME@VERSION of the printed subsystem block
+  std::string subsystem; ///< only this subsystem's tables (at its recorded version)
+  std::string as;        ///< NAME@VERSION of the printed subsystem block
 };
 
 /// `strata inspect`: the live schema as canonical DSL that compiles back to it.
@@ -32,7 +32,7 @@ int runInspect(const InspectOptions &options, llvm::raw_ostream &out, llvm::raw_
 enum DiffExit : int { DiffNone = 0, DiffDrift = 1, DiffError = 2 };
 
 struct DiffOptions {
-  RunOptions run;             ///< run.to: compare with these versions instead of the recorded ones
+  RunOptions run; ///< run.to: compare with these versions instead of the recorded ones
   std::string schema = "public";
   std::string format = "text"; ///< text, json or sql
 };
@@ -51,8 +51,8 @@ void warnAboutDrift(const compiler::Project &project, const planner::VersionGrap
 
 /// For `strata plan up --db`: marks each step of \p plan that touches a drifted table
 /// (lint D301 on the step) and adds one warning finding per such table, naming its steps
-/// and its drift (not while versions are pending finish). Returns the number of steps marked; problems checking drift are one
-/// warning line on \p err.
+/// and its drift (not while versions are pending finish). Returns the number of steps marked;
+/// problems checking drift are one warning line on \p err.
 unsigned noteDriftInPlan(const compiler::Project &project, const planner::VersionGraph &graph,
                          const std::string &db, planner::Plan &plan, llvm::raw_ostream &err);
 

@@ -206,24 +206,27 @@ std::string describeChange(const Change &c) {
                 c.kind == ChangeKind::ChangedTypeValues;
   std::string where = fmt::format("{} \"{}\"", isType ? "type" : "table", c.table);
   if (!c.object.empty() && !isType)
-    where += fmt::format(" {} \"{}\"", [&] {
-      switch (c.kind) {
-      case ChangeKind::MissingColumn:
-      case ChangeKind::ExtraColumn:
-      case ChangeKind::ChangedType:
-      case ChangeKind::ChangedDefault:
-      case ChangeKind::ChangedNullability:
-      case ChangeKind::ChangedGeneration:
-        return "column";
-      case ChangeKind::MissingIndex:
-      case ChangeKind::ExtraIndex:
-      case ChangeKind::ChangedIndex:
-      case ChangeKind::InvalidIndex:
-        return "index";
-      default:
-        return "constraint";
-      }
-    }(), c.object);
+    where += fmt::format(
+        " {} \"{}\"",
+        [&] {
+          switch (c.kind) {
+          case ChangeKind::MissingColumn:
+          case ChangeKind::ExtraColumn:
+          case ChangeKind::ChangedType:
+          case ChangeKind::ChangedDefault:
+          case ChangeKind::ChangedNullability:
+          case ChangeKind::ChangedGeneration:
+            return "column";
+          case ChangeKind::MissingIndex:
+          case ChangeKind::ExtraIndex:
+          case ChangeKind::ChangedIndex:
+          case ChangeKind::InvalidIndex:
+            return "index";
+          default:
+            return "constraint";
+          }
+        }(),
+        c.object);
   std::string what;
   if (!c.declared.empty() && !c.live.empty())
     what = fmt::format("declared: {}; database: {}", c.declared, c.live);
@@ -312,8 +315,7 @@ llvm::Expected<Schema> storedForm(Connection &conn, const Schema &declared,
       return pid.takeError();
     std::string scratch = "strata_scratch_" + pid->get(0, 0).str();
     std::vector<std::string> statements = {
-        "SET LOCAL lock_timeout = '10s'",
-        "CREATE SCHEMA " + planner::sql::ident(scratch),
+        "SET LOCAL lock_timeout = '10s'", "CREATE SCHEMA " + planner::sql::ident(scratch),
         // The scratch schema first, so that every declared object is created there; the
         // inspected one next, so that what the declaration uses from it resolves.
         "SET LOCAL search_path TO " + planner::sql::ident(scratch) + ", " +

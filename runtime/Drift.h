@@ -55,8 +55,8 @@ const char *changeKindName(ChangeKind kind);
 /// One difference between the declared state and the live catalog.
 struct Change {
   ChangeKind kind = ChangeKind::MissingTable;
-  std::string table;  ///< the table, or the enum type for the *_type* kinds
-  std::string object; ///< the column, constraint, index or label; empty for a table or type
+  std::string table;    ///< the table, or the enum type for the *_type* kinds
+  std::string object;   ///< the column, constraint, index or label; empty for a table or type
   std::string declared; ///< what the versions declare, as DSL; empty: nothing
   std::string live;     ///< what the database has, as DSL; empty: nothing
   /// The statements that make the database match the declaration again; empty when

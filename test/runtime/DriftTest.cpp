@@ -23,8 +23,8 @@ using test::TestDatabase;
 using Outcome = test::StrataProcess::Outcome;
 
 std::string show(const Outcome &o) {
-  return "exit " + std::to_string(o.exitCode) + "\n--- stdout ---\n" + o.out +
-         "--- stderr ---\n" + o.err;
+  return "exit " + std::to_string(o.exitCode) + "\n--- stdout ---\n" + o.out + "--- stderr ---\n" +
+         o.err;
 }
 
 Outcome strata(const ProjectDir &dir, const TestDatabase &db, std::vector<std::string> args) {
@@ -78,8 +78,8 @@ TEST_P(RoundTripTest, EveryVersionInspectsBackToItsState) {
       runtime::RunnerOptions ropts;
       ropts.connInfo = db.connInfo();
       ropts.targets = {x};
-      runtime::Runner runner(*project, graph, [](compiler::SourceRange) { return ""; }, ropts,
-                             logStream);
+      runtime::Runner runner(
+          *project, graph, [](compiler::SourceRange) { return ""; }, ropts, logStream);
       llvm::Error boot = runner.bootstrap();
       ASSERT_FALSE(boot) << llvm::toString(std::move(boot));
 
@@ -205,9 +205,8 @@ protected:
 
   /// The hand-made drift \p sql gives exactly one change of \p kind on \p table /
   /// \p object, whose SQL is \p fix; running it removes the drift.
-  void expectSingleChange(const std::string &sql, const std::string &kind,
-                          const std::string &table, const std::string &object,
-                          const std::vector<std::string> &fix) {
+  void expectSingleChange(const std::string &sql, const std::string &kind, const std::string &table,
+                          const std::string &object, const std::vector<std::string> &fix) {
     ASSERT_TRUE(query(*conn, sql));
     nlohmann::json report = diffJson(1);
     ASSERT_EQ(report["changes"].size(), 1u) << report.dump(2);
@@ -283,14 +282,15 @@ TEST_F(DriftTest, ChangedTypeUnderAnExpressionIndexIsFixedInOrder) {
   std::vector<std::string> kinds;
   for (const nlohmann::json &c : report["changes"])
     kinds.push_back(c["kind"].get<std::string>() + " " + c["object"].get<std::string>());
-  EXPECT_EQ(kinds, (std::vector<std::string>{"changed_index users_lower_name_idx",
-                                             "changed_type name"}))
+  EXPECT_EQ(kinds,
+            (std::vector<std::string>{"changed_index users_lower_name_idx", "changed_type name"}))
       << report.dump(2);
-  EXPECT_EQ(report["sql"].get<std::vector<std::string>>(),
-            (std::vector<std::string>{
-                "DROP INDEX CONCURRENTLY \"users_lower_name_idx\"",
-                "ALTER TABLE \"users\" ALTER COLUMN \"name\" TYPE text",
-                "CREATE INDEX CONCURRENTLY \"users_lower_name_idx\" ON \"users\" ((lower(name)))"}));
+  EXPECT_EQ(
+      report["sql"].get<std::vector<std::string>>(),
+      (std::vector<std::string>{
+          "DROP INDEX CONCURRENTLY \"users_lower_name_idx\"",
+          "ALTER TABLE \"users\" ALTER COLUMN \"name\" TYPE text",
+          "CREATE INDEX CONCURRENTLY \"users_lower_name_idx\" ON \"users\" ((lower(name)))"}));
   runFix(report);
   nlohmann::json after = diffJson(0);
   EXPECT_EQ(after["changes"].size(), 0u) << after.dump(2);
@@ -319,8 +319,7 @@ TEST_F(DriftTest, ChangedIndexIsOneChangeWithDropAndCreate) {
 
 TEST_F(DriftTest, DroppedNotNull) {
   expectSingleChange("ALTER TABLE users ALTER COLUMN name DROP NOT NULL", "changed_nullability",
-                     "users", "name",
-                     {"ALTER TABLE \"users\" ALTER COLUMN \"name\" SET NOT NULL"});
+                     "users", "name", {"ALTER TABLE \"users\" ALTER COLUMN \"name\" SET NOT NULL"});
 }
 
 TEST_F(DriftTest, UnmanagedObjectsAreListedAndNeverChanged) {
