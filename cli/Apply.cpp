@@ -1,4 +1,5 @@
 #include "cli/Commands.h"
+#include "cli/Inspect.h"
 #include "cli/Sources.h"
 
 #include "compiler/Compilation.h"
@@ -128,6 +129,8 @@ int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_os
   llvm::Expected<runtime::DatabaseStatus> status = runner.status();
   if (!status)
     return report(status.takeError(), options.run, err);
+  if (!status->needsBootstrap)
+    warnAboutDrift(*project, graph, options.run.db, err);
   if (options.json) {
     out << statusJson(*status) << "\n";
     return status->code();

@@ -1,6 +1,7 @@
 // The strata executable: argument parsing, output streams and exit codes only; every
 // command is a library function in cli/Commands.h.
 #include "cli/Commands.h"
+#include "cli/Inspect.h"
 
 #include <CLI/CLI.hpp>
 #include <strata/version.h>
@@ -76,8 +77,8 @@ int main(int argc, char **argv) {
   ApplyOptions apply;
   std::string applySource;
   CLI::App *applyCmd = app.add_subcommand("apply", "Execute bootstrap, up or finish");
-  applyCmd->add_option("phase", apply.phase, "bootstrap, up or finish")
-      ->check(CLI::IsMember({"bootstrap", "up", "finish"}));
+  applyCmd->add_option("phase", apply.phase, "bootstrap, up, finish or baseline")
+      ->check(CLI::IsMember({"bootstrap", "up", "finish", "baseline"}));
   addRunOptions(applyCmd, apply.run, applySource);
   applyCmd->add_option("--plan", apply.planFile, "Run a plan saved by 'strata plan -o'");
   applyCmd->add_flag("--force,-f", apply.force,
@@ -139,6 +140,27 @@ int main(int argc, char **argv) {
   newVersionCmd->add_option("--dir,-d", newOpts.dir,
                             "Directory with the .strata files (default: .)");
 
+  InspectOptions inspectOpts;
+  std::string inspectSource;
+  CLI::App *inspectCmd =
+      app.add_subcommand("inspect", "Print a live database schema as canonical DSL");
+  inspectCmd->add_option("--db", inspectOpts.run.db, "Connection string or postgres:// URI");
+  inspectCmd->add_option("--schema", inspectOpts.schema, "Schema to read (default: public)");
+  inspectCmd->add_option("--subsystem", inspectOpts.subsystem,
+                         "Only the tables this subsystem declares (needs the .strata files)");
+  inspectCmd->add_option("--as", inspectOpts.as, "NAME@VERSION of the printed block");
+  inspectCmd->add_option("--source,-s", inspectSource, "Directory with the .strata files");
+  inspectCmd->add_option("paths", inspectOpts.run.paths, "Files or directories (--subsystem)");
+
+  DiffOptions diffOpts;
+  std::string diffSource;
+  CLI::App *diffCmd = app.add_subcommand(
+      "diff", "Drift: live catalog vs declared state (exit 0 none, 1 drift, 2 error)");
+  addRunOptions(diffCmd, diffOpts.run, diffSource);
+  diffCmd->add_option("--schema", diffOpts.schema, "Schema to compare (default: public)");
+  diffCmd->add_option("--format", diffOpts.format, "text, json or sql")
+      ->check(CLI::IsMember({"text", "json", "sql"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -167,7 +189,19 @@ int main(int argc, char **argv) {
       return ExitUsage;
     }
     apply.run.color = wantColor(STDERR_FILENO);
+    if (apply.phase == "baseline")
+      return runBaseline(apply.run, llvm::outs(), llvm::errs());
     return runApply(apply, llvm::outs(), llvm::errs());
+  }
+  if (inspectCmd->parsed()) {
+    if (!inspectSource.empty())
+      inspectOpts.run.paths.push_back(inspectSource);
+    return runInspect(inspectOpts, llvm::outs(), llvm::errs());
+  }
+  if (diffCmd->parsed()) {
+    if (!diffSource.empty())
+      diffOpts.run.paths.push_back(diffSource);
+    return runDiff(diffOpts, llvm::outs(), llvm::errs());
   }
   if (statusCmd->parsed()) {
     if (!statusSource.empty())

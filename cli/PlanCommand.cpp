@@ -1,4 +1,5 @@
 #include "cli/Commands.h"
+#include "cli/Inspect.h"
 #include "cli/Sources.h"
 
 #include "compiler/Compilation.h"
@@ -93,6 +94,8 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
     err << "strata: error: " << llvm::toString(plan.takeError()) << "\n";
     return ExitFailure;
   }
+  if (!options.db.empty() && *phase == planner::Phase::Up)
+    noteDriftInPlan(*project, graph, options.db, *plan, err);
   std::string format = options.format;
   if (format.empty())
     format = options.output.empty() ? "text" : "json";

@@ -13,6 +13,12 @@ namespace strata::compiler {
 /// is not a keyword, double-quoted (inner quotes doubled) otherwise.
 std::string quoteIdent(llvm::StringRef name);
 
+/// One line of a table block, as printSchema writes it: `name type [not null] ...`,
+/// `constraint name ...`, `index name ...`.
+std::string printColumn(const Column &column);
+std::string printConstraint(const Constraint &constraint);
+std::string printIndex(const Index &index);
+
 /// The body of a version block that recreates \p schema (tables, enums, sql), indented
 /// by \p indent spaces.
 void printSchema(llvm::raw_ostream &os, const Schema &schema, unsigned indent);

@@ -180,4 +180,95 @@ std::string overNewRow(llvm::StringRef expr) {
   return "(SELECT (" + expr.str() + ") FROM (SELECT (NEW).*) AS strata_row)";
 }
 
+std::string validateConstraint(llvm::StringRef table, llvm::StringRef constraint) {
+  return fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", ident(table), ident(constraint));
+}
+
+std::vector<std::string> directStatements(const Op &op, std::vector<std::string> *foreignKeys) {
+  std::string table = ident(op.table);
+  auto alterColumn = [&](const std::string &action) {
+    return fmt::format("ALTER TABLE {} ALTER COLUMN {} {}", table, ident(op.name), action);
+  };
+  switch (op.kind) {
+  case OpKind::CreateTable: {
+    std::vector<const Constraint *> inline_;
+    std::vector<std::string> keys;
+    for (const Constraint &c : op.tableDef.constraints) {
+      if (c.kind == ConstraintKind::ForeignKey)
+        keys.push_back(fmt::format("ALTER TABLE {} ADD {}", ident(op.tableDef.name),
+                                   constraintDefinition(c)));
+      else
+        inline_.push_back(&c);
+    }
+    std::vector<std::string> out{createTable(op.tableDef, inline_)};
+    for (const Index &i : op.tableDef.indexes)
+      out.push_back(createIndex(op.tableDef.name, i, /*concurrently=*/false));
+    std::vector<std::string> &to = foreignKeys ? *foreignKeys : out;
+    to.insert(to.end(), keys.begin(), keys.end());
+    return out;
+  }
+  case OpKind::DropTable:
+    return {"DROP TABLE " + table};
+  case OpKind::RenameTable:
+    return {fmt::format("ALTER TABLE {} RENAME TO {}", table, ident(op.newName))};
+  case OpKind::AddColumn:
+    return {fmt::format("ALTER TABLE {} ADD COLUMN {}", table, columnDefinition(op.column))};
+  case OpKind::DropColumn:
+    return {fmt::format("ALTER TABLE {} DROP COLUMN {}", table, ident(op.name))};
+  case OpKind::RenameColumn:
+    return {fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", table, ident(op.name),
+                        ident(op.newName))};
+  case OpKind::AlterColumnType: {
+    std::string action = "TYPE " + columnType(op.column);
+    if (!op.usingExpr.empty())
+      action += " USING (" + op.usingExpr + ")";
+    return {alterColumn(action)};
+  }
+  case OpKind::SetNotNull:
+    return {alterColumn("SET NOT NULL")};
+  case OpKind::DropNotNull:
+    return {alterColumn("DROP NOT NULL")};
+  case OpKind::SetDefault:
+    return {alterColumn("SET DEFAULT (" + op.column.defaultExpr + ")")};
+  case OpKind::DropDefault:
+    return {alterColumn("DROP DEFAULT")};
+  case OpKind::AddIndex:
+    return {createIndex(op.table, op.index, /*concurrently=*/true)};
+  case OpKind::DropIndex:
+    return {"DROP INDEX CONCURRENTLY " + ident(op.name)};
+  case OpKind::RenameIndex:
+    return {fmt::format("ALTER INDEX {} RENAME TO {}", ident(op.name), ident(op.newName))};
+  case OpKind::AddConstraint: {
+    std::string statement =
+        fmt::format("ALTER TABLE {} ADD {}", table, constraintDefinition(op.constraint));
+    if (foreignKeys && op.constraint.kind == ConstraintKind::ForeignKey) {
+      foreignKeys->push_back(std::move(statement));
+      return {};
+    }
+    return {statement};
+  }
+  case OpKind::DropConstraint:
+    return {fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", table, ident(op.name))};
+  case OpKind::RenameConstraint:
+    return {fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", table, ident(op.name),
+                        ident(op.newName))};
+  case OpKind::CreateEnum:
+    return {createEnum(op.enumDef)};
+  case OpKind::AddEnumValue: {
+    std::string out = fmt::format("ALTER TYPE {} ADD VALUE {}", table, literal(op.label));
+    if (op.position == EnumPosition::Before)
+      out += " BEFORE " + literal(op.neighbour);
+    if (op.position == EnumPosition::After)
+      out += " AFTER " + literal(op.neighbour);
+    return {out};
+  }
+  case OpKind::DropEnum:
+    return {"DROP TYPE " + table};
+  case OpKind::Backfill:
+  case OpKind::RawSql:
+    return {};
+  }
+  llvm_unreachable("unknown op kind");
+}
+
 } // namespace strata::planner::sql

@@ -3,6 +3,7 @@
 // from names, so a hostile name can never become SQL.
 #pragma once
 
+#include "compiler/Op.h"
 #include "compiler/Schema.h"
 
 #include <llvm/ADT/ArrayRef.h>
@@ -48,5 +49,17 @@ std::string refAction(compiler::RefAction action);
 /// `(SELECT (expr) FROM (SELECT (NEW).*) AS strata_row)`. PL/pgSQL cannot resolve bare
 /// column names in an assignment: `NEW.c := (id::text)` fails on every write.
 std::string overNewRow(llvm::StringRef expr);
+
+/// `ALTER TABLE "t" VALIDATE CONSTRAINT "c"`.
+std::string validateConstraint(llvm::StringRef table, llvm::StringRef constraint);
+
+/// The plain DDL that carries out \p op at once, without the planner's online rewrite (no
+/// expand/contract, no backfill): what `strata diff` proposes to remove drift. Indexes are
+/// built and dropped CONCURRENTLY, except a created table's own. A created table's foreign
+/// keys come as separate `ALTER TABLE ... ADD` statements in \p foreignKeys when it is
+/// given (so that a caller creating several tables adds them once all exist), else after
+/// the table. Backfill and RawSql give no statement: they are not schema objects.
+std::vector<std::string> directStatements(const compiler::Op &op,
+                                          std::vector<std::string> *foreignKeys = nullptr);
 
 } // namespace strata::planner::sql

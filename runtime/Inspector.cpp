@@ -732,6 +732,10 @@ llvm::Expected<Inspection> inspect(Connection &conn, const InspectOptions &optio
   return out;
 }
 
+llvm::Expected<Inspection> inspectInTransaction(Connection &conn, const InspectOptions &options) {
+  return readCatalog(conn, options);
+}
+
 llvm::Expected<Schema> inspectSchema(Connection &conn, const InspectOptions &options) {
   llvm::Expected<Inspection> out = inspect(conn, options);
   if (!out)

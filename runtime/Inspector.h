@@ -73,6 +73,11 @@ struct Inspection {
 /// ends its own). A schema that does not exist is a PgError with SQLSTATE 3F000.
 llvm::Expected<Inspection> inspect(Connection &conn, const InspectOptions &options);
 
+/// As inspect(), inside the transaction the caller has open (which then sees the
+/// caller's own uncommitted DDL). The transaction's search_path is left set to
+/// options.schema.
+llvm::Expected<Inspection> inspectInTransaction(Connection &conn, const InspectOptions &options);
+
 /// inspect(conn, options).schema.
 llvm::Expected<compiler::Schema> inspectSchema(Connection &conn, const InspectOptions &options);
 

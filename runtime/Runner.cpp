@@ -3,6 +3,7 @@
 #include "compiler/Fold.h"
 #include "planner/Sql.h"
 #include "runtime/ConnInfo.h"
+#include "runtime/Drift.h"
 
 #include <fmt/format.h>
 
@@ -568,6 +569,77 @@ llvm::Error Runner::runPlanFile(const planner::Plan &plan) {
   }
   }
   llvm_unreachable("unknown phase");
+}
+
+llvm::Error Runner::baseline() {
+  if (options.targets.empty())
+    return failure("baseline needs the versions the database is at: --to core@X[,plugin@Y...]");
+  // Every subsystem the targets stand on must be named: its version cannot be guessed.
+  std::vector<compiler::VersionRef> nodes = graph.closure(options.targets);
+  for (compiler::VersionRef n : nodes)
+    if (llvm::none_of(options.targets,
+                      [&](compiler::VersionRef t) { return t.subsystem == n.subsystem; }))
+      return failure(fmt::format(
+          "{} requires {}: name the version of {} the database is at in --to as well",
+          fmt::join(llvm::map_range(options.targets,
+                                    [&](compiler::VersionRef t) { return project.describe(t); }),
+                    ", "),
+          project.subsystems[n.subsystem].name, project.subsystems[n.subsystem].name));
+  llvm::Expected<std::unique_ptr<Session>> session = open();
+  if (!session)
+    return session.takeError();
+  Connection &conn = (*session)->work;
+  StateStore store(conn);
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return exists.takeError();
+  if (*exists) {
+    llvm::Expected<std::vector<NodeRecord>> records = store.nodes();
+    if (!records)
+      return records.takeError();
+    if (!records->empty())
+      return failure("the database is already managed by strata; 'strata status' says which "
+                     "versions it is at");
+  }
+  std::vector<compiler::VersionRef> heads = headsOf(graph, options.targets);
+  llvm::Expected<DriftReport> drift = checkDrift(conn, project, heads);
+  if (!drift)
+    return drift.takeError();
+  std::vector<std::string> names;
+  for (compiler::VersionRef h : heads)
+    names.push_back(project.describe(h));
+  if (drift->drifted()) {
+    std::string list;
+    for (const Change &c : drift->changes)
+      list += "\n  " + describeChange(c);
+    return failure(fmt::format("the database does not match {} ({} difference{}); nothing was "
+                               "recorded:{}",
+                               fmt::join(names, ", "), drift->changes.size(),
+                               drift->changes.size() == 1 ? "" : "s", list));
+  }
+  if (llvm::Error err = store.ensure(options.strataVersion))
+    return err;
+  // As a completed bootstrap records its nodes: every one, in one transaction.
+  if (llvm::Expected<Result> begin = conn.exec("BEGIN"); !begin)
+    return begin.takeError();
+  for (compiler::VersionRef n : nodes) {
+    NodeRecord record{project.subsystems[n.subsystem].name, project.at(n).text,
+                      project.at(n).checksum, true};
+    if (llvm::Error err = store.recordNode(record, "bootstrap", 0, options.strataVersion)) {
+      if (auto rb = conn.exec("ROLLBACK"); !rb)
+        llvm::consumeError(rb.takeError());
+      return err;
+    }
+  }
+  if (llvm::Expected<Result> commit = conn.exec("COMMIT"); !commit)
+    return commit.takeError();
+  for (const UnmanagedObject &u : drift->unmanaged)
+    log << fmt::format("unmanaged {} \"{}\": left alone\n", u.kind, u.name);
+  log << fmt::format("recorded the database as being at {} ({} version(s)); nothing was "
+                     "executed\n",
+                     fmt::join(names, ", "), nodes.size());
+  log.flush();
+  return llvm::Error::success();
 }
 
 llvm::Error Runner::reset() {

@@ -68,6 +68,12 @@ public:
   /// the state the plan was made from.
   llvm::Error runPlanFile(const planner::Plan &plan);
   llvm::Expected<DatabaseStatus> status();
+  /// `strata apply baseline`: records an existing database that strata does not manage
+  /// yet as being at options.targets (and the versions they were built on), as bootstrap
+  /// would have, without running anything. Refuses, listing the differences, unless the
+  /// catalog matches their declared state (checkDrift); refuses a managed database, and
+  /// targets that require a subsystem they do not name.
+  llvm::Error baseline();
   /// Drops what strata created: the declared tables and types of the recorded versions,
   /// then strata's own state tables.
   llvm::Error reset();
