@@ -2,6 +2,7 @@
 
 #include "compiler/Compilation.h"
 #include "compiler/Verify.h"
+#include "planner/Planner.h"
 
 #include <llvm/Support/Process.h>
 
@@ -37,6 +38,10 @@ int runCheck(const CheckOptions &options, llvm::raw_ostream &out, llvm::raw_ostr
   }
   const compiler::Project *project = compilation.run();
   compiler::DiagnosticsEngine &diags = compilation.diagnostics();
+  // The planner's findings for every upgrade step the project declares: compatibility
+  // errors (unless waived with `unsafe`) fail the check, lints are warnings.
+  if (project && !diags.hasErrors())
+    planner::reportFindings(*project, diags);
   if (options.verify) {
     compiler::VerifyResult result = compiler::verifyDiagnostics(compilation.sources(), diags);
     for (const std::string &problem : result.problems)

@@ -12,6 +12,9 @@
 
 #include <fmt/format.h>
 
+#include <set>
+#include <tuple>
+
 namespace strata::compiler {
 
 namespace {
@@ -36,6 +39,8 @@ public:
     for (unsigned s = 0; s < project.subsystems.size(); ++s)
       for (unsigned v = 0; v < project.subsystems[s].versions.size(); ++v)
         fold({s, v});
+    if (!diags.hasErrors())
+      checkDropsOfReferencedTables();
     if (diags.hasErrors())
       return std::nullopt;
     return std::move(project);
@@ -223,6 +228,57 @@ private:
       merge(base);
       version.requirements = std::move(effective);
     }
+  }
+
+  /// A table one subsystem drops while a version of another one that may run alongside
+  /// the drop (its requirement accepts the dropping version) still references it with a
+  /// foreign key: PostgreSQL refuses DROP TABLE on a referenced table, so finish would
+  /// fail. An error at the drop, with notes at the foreign key and the requirement. (Within
+  /// one subsystem, folding refuses it: E223.) Only projects that drop tables pay for the
+  /// scan.
+  void checkDropsOfReferencedTables() {
+    struct Drop {
+      unsigned subsystem, version;
+      SourceRange range;
+    };
+    llvm::StringMap<std::vector<Drop>> drops;
+    for (unsigned s = 0; s < project.subsystems.size(); ++s)
+      for (unsigned v = 0; v < project.subsystems[s].versions.size(); ++v)
+        for (const Op &op : project.subsystems[s].versions[v].ops)
+          if (op.kind == OpKind::DropTable)
+            drops[op.table].push_back({s, v, op.range});
+    if (drops.empty())
+      return;
+    // One error per drop and referencing subsystem, at its first version that conflicts.
+    std::set<std::tuple<unsigned, unsigned, unsigned>> reported;
+    for (unsigned s = 0; s < project.subsystems.size(); ++s)
+      for (const Version &version : project.subsystems[s].versions)
+        for (const auto &[name, table] : version.state.tables())
+          for (const Constraint &c : table->constraints) {
+            if (c.kind != ConstraintKind::ForeignKey)
+              continue;
+            auto found = drops.find(c.refTable);
+            if (found == drops.end())
+              continue;
+            for (const Drop &d : found->second) {
+              if (d.subsystem == s || reported.count({d.subsystem, d.version, s}))
+                continue;
+              const Subsystem &owner = project.subsystems[d.subsystem];
+              auto req = llvm::find_if(version.requirements, [&](const ResolvedRequirement &r) {
+                return r.subsystem == d.subsystem;
+              });
+              if (req == version.requirements.end() ||
+                  !req->satisfiedBy(owner.versions[d.version].semver))
+                continue;
+              reported.insert({d.subsystem, d.version, s});
+              diags
+                  .report(DiagID::ErrDropTableReferencedElsewhere, d.range, c.refTable,
+                          project.subsystems[s].name + "@" + version.text, c.name, name,
+                          owner.versions[d.version].text)
+                  .note(DiagID::NoteDeclaredHere, c.range)
+                  .note(DiagID::NoteRequiredHere, req->range);
+            }
+          }
   }
 
   // --- folding --------------------------------------------------------------------------

@@ -50,8 +50,16 @@ std::string DiagnosticsEngine::format(DiagID id, fmt::format_args args) {
   return fmt::vformat(diagInfo(id).format, args);
 }
 
-DiagnosticBuilder DiagnosticsEngine::add(DiagID id, SourceRange range, std::string message) {
-  Severity severity = diagInfo(id).severity;
+std::optional<DiagID> diagIdForCode(llvm::StringRef code) {
+  for (size_t i = 0; i < std::size(diagTable); ++i)
+    if (code == diagTable[i].code)
+      return static_cast<DiagID>(i);
+  return std::nullopt;
+}
+
+DiagnosticBuilder DiagnosticsEngine::add(DiagID id, SourceRange range, std::string message,
+                                         std::optional<Severity> severityOverride) {
+  Severity severity = severityOverride.value_or(diagInfo(id).severity);
   if (limitHit)
     return DiagnosticBuilder(nullptr, 0);
   if (severity == Severity::Error && errorLimit != 0 && errors >= errorLimit) {

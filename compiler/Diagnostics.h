@@ -8,9 +8,11 @@
 
 #include <fmt/format.h>
 #include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/StringRef.h>
 #include <llvm/Support/SMLoc.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,8 @@ struct DiagInfo {
 const DiagInfo &diagInfo(DiagID id);
 /// All rows, in table order (tests check that codes are unique).
 llvm::ArrayRef<DiagInfo> allDiagInfos();
+/// The diagnostic whose stable code is \p code ("C203"), if any.
+std::optional<DiagID> diagIdForCode(llvm::StringRef code);
 
 struct Diagnostic {
   DiagID id;
@@ -60,6 +64,7 @@ public:
 
   template <typename... Args>
   DiagnosticBuilder &note(DiagID id, SourceRange range, Args &&...args);
+  DiagnosticBuilder &noteMessage(DiagID id, SourceRange range, std::string message);
 
 private:
   DiagnosticsEngine *engine; ///< null when the diagnostic was dropped
@@ -74,6 +79,13 @@ public:
   template <typename... Args>
   DiagnosticBuilder report(DiagID id, SourceRange range, Args &&...args) {
     return add(id, range, format(id, fmt::make_format_args(args...)));
+  }
+
+  /// A diagnostic whose message was written elsewhere (the planner's findings), with the
+  /// severity \p severity instead of the table's (a waived error is a warning).
+  DiagnosticBuilder reportMessage(DiagID id, Severity severity, SourceRange range,
+                                  std::string message) {
+    return add(id, range, std::move(message), severity);
   }
 
   unsigned errorCount() const { return errors; }
@@ -94,7 +106,8 @@ public:
 private:
   friend class DiagnosticBuilder;
   static std::string format(DiagID id, fmt::format_args args);
-  DiagnosticBuilder add(DiagID id, SourceRange range, std::string message);
+  DiagnosticBuilder add(DiagID id, SourceRange range, std::string message,
+                        std::optional<Severity> severity = std::nullopt);
   void addNote(size_t index, DiagID id, SourceRange range, std::string message);
 
   const llvm::SourceMgr &sourceMgr;
@@ -110,6 +123,13 @@ DiagnosticBuilder &DiagnosticBuilder::note(DiagID id, SourceRange range, Args &&
   if (engine)
     engine->addNote(index, id, range,
                     DiagnosticsEngine::format(id, fmt::make_format_args(args...)));
+  return *this;
+}
+
+inline DiagnosticBuilder &DiagnosticBuilder::noteMessage(DiagID id, SourceRange range,
+                                                         std::string message) {
+  if (engine)
+    engine->addNote(index, id, range, std::move(message));
   return *this;
 }
 

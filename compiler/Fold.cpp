@@ -106,6 +106,7 @@ private:
     if (unsafe.present) {
       op.unsafe = true;
       op.unsafeReason = unsafe.reason.str();
+      op.unsafeRange = unsafe.range;
     }
     applyOp(state, op);
     ops.push_back(std::move(op));

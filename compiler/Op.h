@@ -66,6 +66,7 @@ struct Op {
   SqlObject sql;                               ///< RawSql
   bool unsafe = false;
   std::string unsafeReason;
+  SourceRange unsafeRange; ///< the `unsafe` marker, when unsafe
   SourceRange range;
 
   /// Equality of meaning: source ranges do not count.

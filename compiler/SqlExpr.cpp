@@ -6,6 +6,7 @@
 #include <llvm/ADT/StringExtras.h>
 
 #include <algorithm>
+#include <set>
 
 namespace strata::compiler {
 
@@ -373,6 +374,165 @@ SqlScriptInfo checkSqlScript(llvm::StringRef text) {
   info.statements = tree.value("stmts", nlohmann::json::array()).size();
   info.ok = true;
   return info;
+}
+
+namespace {
+/// \p j's member \p key, or null when \p j is not an object or has none (nlohmann's
+/// value() throws on a null).
+const nlohmann::json &field(const nlohmann::json &j, const char *key) {
+  static const nlohmann::json null;
+  if (!j.is_object())
+    return null;
+  auto it = j.find(key);
+  return it == j.end() ? null : *it;
+}
+
+std::string relationName(const nlohmann::json &rangeVar) {
+  if (!rangeVar.is_object())
+    return "";
+  std::string name = rangeVar.value("relname", "");
+  std::string schema = rangeVar.value("schemaname", "");
+  return schema.empty() ? name : schema + "." + name;
+}
+
+/// A qualified name written as a list of String nodes: "schema.name", or the first
+/// \p dropLast items only.
+std::string dottedName(const nlohmann::json &items, size_t dropLast = 0) {
+  std::string out;
+  if (!items.is_array() || items.size() < dropLast)
+    return out;
+  for (size_t i = 0; i + dropLast < items.size(); ++i) {
+    const nlohmann::json &item = items[i];
+    std::string part = item.contains("String") ? item["String"].value("sval", "") : "";
+    out += (out.empty() ? "" : ".") + part;
+  }
+  return out;
+}
+
+constexpr int ShareUpdateExclusive = 4, Share = 5, ShareRowExclusive = 6, AccessExclusive = 8;
+
+SqlStatementLock classify(const std::string &kind, const nlohmann::json &n) {
+  SqlStatementLock out;
+  out.statement = kind;
+  auto relation = [&](const char *key = "relation") {
+    if (std::string name = relationName(field(n, key)); !name.empty())
+      out.tables.push_back(name);
+  };
+  auto relations = [&](const char *key) {
+    for (const nlohmann::json &r : n.value(key, nlohmann::json::array()))
+      if (std::string name = relationName(field(r, "RangeVar")); !name.empty())
+        out.tables.push_back(name);
+  };
+  static const std::set<std::string> noTableLock = {
+      "CreateFunctionStmt", "CreateEnumStmt",     "AlterEnumStmt",     "CompositeTypeStmt",
+      "DefineStmt",         "CreateSeqStmt",      "AlterSeqStmt",      "CommentStmt",
+      "CreateExtensionStmt", "CreateSchemaStmt",  "GrantStmt",         "VariableSetStmt",
+      "CreateDomainStmt",   "AlterFunctionStmt",  "CreateRangeStmt",   "AlterOwnerStmt"};
+  if (noTableLock.count(kind)) {
+    out.level = 0;
+  } else if (kind == "AlterTableStmt") {
+    relation();
+    // The strongest lock of its subcommands (ALTER TABLE "Notes" in the manual).
+    out.level = 0;
+    for (const nlohmann::json &cmd : n.value("cmds", nlohmann::json::array())) {
+      const nlohmann::json &c = field(cmd, "AlterTableCmd");
+      std::string subtype = c.is_object() ? c.value("subtype", "") : "";
+      int level = AccessExclusive;
+      if (subtype == "AT_ValidateConstraint" || subtype == "AT_SetStatistics" ||
+          subtype == "AT_ClusterOn" || subtype == "AT_DropCluster")
+        level = ShareUpdateExclusive;
+      else if (subtype == "AT_AddConstraint" &&
+               field(field(field(c, "def"), "Constraint"), "contype") == "CONSTR_FOREIGN")
+        level = ShareRowExclusive;
+      out.level = std::max(out.level, level);
+    }
+  } else if (kind == "RenameStmt") {
+    std::string type = n.value("renameType", "");
+    relation();
+    if (type == "OBJECT_INDEX")
+      out.level = ShareUpdateExclusive;
+    else if (out.tables.empty())
+      out.level = 0; // a function, a type, a schema
+    else
+      out.level = AccessExclusive;
+  } else if (kind == "IndexStmt") {
+    relation();
+    out.level = n.value("concurrent", false) ? ShareUpdateExclusive : Share;
+  } else if (kind == "CreateStmt" || kind == "TruncateStmt" || kind == "ViewStmt" ||
+             kind == "CreateTableAsStmt") {
+    relation(kind == "ViewStmt" ? "view" : "relation");
+    relations("relations");
+    if (kind == "CreateTableAsStmt")
+      if (std::string name = relationName(field(field(n, "into"), "rel"));
+          !name.empty())
+        out.tables.push_back(name);
+    out.level = AccessExclusive;
+  } else if (kind == "DropStmt") {
+    std::string type = n.value("removeType", "");
+    const nlohmann::json &objects = n.value("objects", nlohmann::json::array());
+    auto names = [&](size_t dropLast) {
+      for (const nlohmann::json &o : objects)
+        if (o.contains("List"))
+          if (std::string name = dottedName(field(o["List"], "items"), dropLast);
+              !name.empty())
+            out.tables.push_back(name);
+    };
+    if (type == "OBJECT_TABLE" || type == "OBJECT_VIEW" || type == "OBJECT_MATVIEW" ||
+        type == "OBJECT_SEQUENCE" || type == "OBJECT_FOREIGN_TABLE") {
+      names(0);
+      out.level = AccessExclusive;
+    } else if (type == "OBJECT_INDEX") {
+      names(0); // the index: its table is not written
+      out.level = n.value("concurrent", false) ? ShareUpdateExclusive : AccessExclusive;
+    } else if (type == "OBJECT_TRIGGER" || type == "OBJECT_RULE" || type == "OBJECT_POLICY") {
+      names(1); // `DROP TRIGGER tr ON t`: the items are the table's name, then the trigger's
+      out.level = AccessExclusive;
+    } else {
+      out.level = 0; // functions, types, schemas, extensions
+    }
+  } else if (kind == "CreateTrigStmt") {
+    relation();
+    out.level = ShareRowExclusive;
+  } else if (kind == "InsertStmt" || kind == "UpdateStmt" || kind == "DeleteStmt") {
+    relation();
+    out.level = 3; // ROW EXCLUSIVE
+  } else if (kind == "SelectStmt") {
+    for (const nlohmann::json &from : n.value("fromClause", nlohmann::json::array()))
+      if (std::string name = relationName(field(from, "RangeVar"));
+          !name.empty())
+        out.tables.push_back(name);
+    out.level = out.tables.empty() ? 0 : 1; // ACCESS SHARE
+  } else if (kind == "LockStmt") {
+    relations("relations");
+    out.level = n.value("mode", -1);
+  } else if (kind == "VacuumStmt") {
+    for (const nlohmann::json &r : n.value("rels", nlohmann::json::array()))
+      if (std::string name = relationName(field(field(r, "VacuumRelation"), "relation"));
+          !name.empty())
+        out.tables.push_back(name);
+    out.level = ShareUpdateExclusive;
+  }
+  return out;
+}
+} // namespace
+
+std::vector<SqlStatementLock> sqlScriptLocks(llvm::StringRef text) {
+  std::vector<SqlStatementLock> out;
+  std::string query = text.str();
+  PgQueryParseResult result = pg_query_parse(query.c_str());
+  if (result.error) {
+    pg_query_free_parse_result(result);
+    return out;
+  }
+  nlohmann::json tree = nlohmann::json::parse(result.parse_tree, nullptr, false);
+  pg_query_free_parse_result(result);
+  for (const nlohmann::json &stmt : tree.value("stmts", nlohmann::json::array())) {
+    const nlohmann::json &node = field(stmt, "stmt");
+    if (!node.is_object() || node.empty())
+      continue;
+    out.push_back(classify(node.begin().key(), node.begin().value()));
+  }
+  return out;
 }
 
 } // namespace strata::compiler

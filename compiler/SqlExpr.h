@@ -53,4 +53,17 @@ struct SqlScriptInfo {
 /// Parses \p text as a script of SQL statements.
 SqlScriptInfo checkSqlScript(llvm::StringRef text);
 
+/// The table lock one statement of a script takes, read from its parse tree.
+struct SqlStatementLock {
+  std::string statement; ///< the parse node, "AlterTableStmt"
+  /// PostgreSQL's lock level, as LOCK TABLE numbers them: 1 ACCESS SHARE ... 8 ACCESS
+  /// EXCLUSIVE; 0 no table lock (CREATE FUNCTION); -1 unknown (a DO block, a statement
+  /// kind not classified).
+  int level = -1;
+  std::vector<std::string> tables; ///< as written, "schema.table" when qualified
+};
+
+/// The locks of the statements of \p text, in order; empty when it does not parse.
+std::vector<SqlStatementLock> sqlScriptLocks(llvm::StringRef text);
+
 } // namespace strata::compiler

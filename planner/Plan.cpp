@@ -43,6 +43,8 @@ const char *lockModeName(LockMode mode) {
     return "EXCLUSIVE";
   case LockMode::AccessExclusive:
     return "ACCESS EXCLUSIVE";
+  case LockMode::Unknown:
+    return "UNKNOWN";
   }
   llvm_unreachable("unknown lock mode");
 }
@@ -50,7 +52,8 @@ const char *lockModeName(LockMode mode) {
 std::optional<LockMode> parseLockMode(llvm::StringRef text) {
   for (LockMode m : {LockMode::None, LockMode::AccessShare, LockMode::RowShare,
                      LockMode::RowExclusive, LockMode::ShareUpdateExclusive, LockMode::Share,
-                     LockMode::ShareRowExclusive, LockMode::Exclusive, LockMode::AccessExclusive})
+                     LockMode::ShareRowExclusive, LockMode::Exclusive, LockMode::AccessExclusive,
+                     LockMode::Unknown})
     if (text == lockModeName(m))
       return m;
   return std::nullopt;

@@ -27,10 +27,13 @@ enum class LockMode {
   ShareRowExclusive,
   Exclusive,
   AccessExclusive,
+  /// Raw SQL whose statements strata cannot classify (a DO block, say): read it, and
+  /// assume the worst. Sorts as the strongest.
+  Unknown,
 };
 
 const char *phaseName(Phase phase);
-const char *lockModeName(LockMode mode); ///< "ACCESS EXCLUSIVE", "" for None
+const char *lockModeName(LockMode mode); ///< "ACCESS EXCLUSIVE", "UNKNOWN", "" for None
 std::optional<Phase> parsePhase(llvm::StringRef text);
 std::optional<LockMode> parseLockMode(llvm::StringRef text);
 

@@ -67,6 +67,10 @@ const char *lockDuration(const Step &step) {
 std::string lockSummary(const Step &step) {
   if (step.lock == LockMode::None)
     return "none";
+  if (step.lock == LockMode::Unknown)
+    return "unknown: raw SQL that strata cannot classify; read it and assume the worst" +
+           (step.lockTables.empty() ? std::string()
+                                    : " on " + sql::identList(step.lockTables));
   std::string out = lockModeName(step.lock);
   if (!step.lockTables.empty())
     out += " on " + sql::identList(step.lockTables);

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <optional>
 #include <set>
 
 namespace strata::planner {
@@ -24,6 +26,41 @@ llvm::Error failure(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// Where \p op is written, without the `unsafe "reason"` marker that an action of an
+/// `alter table` block starts with: steps and findings point at the change itself, and
+/// check adds a note at the marker.
+SourceRange changeRange(const Op &op) {
+  SourceRange r = op.range;
+  if (op.unsafe && r.Start.isValid() && op.unsafeRange.End.isValid() &&
+      r.Start.getPointer() == op.unsafeRange.Start.getPointer() &&
+      op.unsafeRange.End.getPointer() < r.End.getPointer()) {
+    const char *p = op.unsafeRange.End.getPointer();
+    while (p < r.End.getPointer() && llvm::isSpace(*p))
+      ++p;
+    r.Start = llvm::SMLoc::getFromPointer(p);
+  }
+  return r;
+}
+
+/// Whether \p expr is a plain literal, optionally in parentheses: a number, a string
+/// without quotes inside, true, false or null. Saves parsing the commonest defaults and
+/// fills (`0`, `'n/a'`), which `check` does for every version.
+bool isPlainLiteral(llvm::StringRef expr) {
+  expr = expr.trim();
+  while (expr.size() >= 2 && expr.front() == '(' && expr.back() == ')' &&
+         !expr.drop_front().drop_back().contains_insensitive("("))
+    expr = expr.drop_front().drop_back().trim();
+  if (expr.empty())
+    return false;
+  if (expr.equals_insensitive("true") || expr.equals_insensitive("false") ||
+      expr.equals_insensitive("null"))
+    return true;
+  if (expr.size() >= 2 && expr.front() == '\'' && expr.back() == '\'')
+    return !expr.drop_front().drop_back().contains('\'');
+  llvm::StringRef digits = expr.front() == '-' ? expr.drop_front() : expr;
+  return !digits.empty() && llvm::all_of(digits, [](char c) { return llvm::isDigit(c) || c == '.'; });
+}
+
 /// Functions whose result changes from row to row: a default calling one rewrites the
 /// table on ADD COLUMN. Anything not known to be immutable or stable counts as volatile,
 /// which errs on the side of the batched rewrite.
@@ -31,6 +68,8 @@ bool isVolatileExpr(llvm::StringRef expr) {
   static const char *stable[] = {"now",     "current_timestamp", "current_date", "current_time",
                                  "localtimestamp", "localtime", "lower", "upper", "coalesce",
                                  "length", "abs", "concat", "to_char", "date_trunc", "md5"};
+  if (isPlainLiteral(expr))
+    return false;
   SqlExprInfo info = checkSqlExpression(expr);
   if (!info.ok)
     return true;
@@ -48,6 +87,25 @@ bool isVolatileExpr(llvm::StringRef expr) {
 /// refuses there (CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM).
 bool canRunInTransaction(llvm::StringRef text) {
   return !(text.contains_insensitive("concurrently") || text.contains_insensitive("vacuum"));
+}
+
+/// The lock of a raw `sql` step, from its statements' parse trees: the strongest any of
+/// them takes, on every table one of them locks. Unknown when a statement is one strata
+/// does not classify (a DO block, say).
+static_assert(static_cast<int>(LockMode::AccessShare) == 1 &&
+                  static_cast<int>(LockMode::AccessExclusive) == 8,
+              "LockMode follows PostgreSQL's lock levels");
+void setRawLocks(Step &s) {
+  std::vector<SqlStatementLock> locks = sqlScriptLocks(s.sql);
+  s.lock = locks.empty() ? LockMode::Unknown : LockMode::None;
+  for (const SqlStatementLock &l : locks) {
+    LockMode mode = l.level < 0 ? LockMode::Unknown : static_cast<LockMode>(l.level);
+    s.lock = std::max(s.lock, mode);
+    if (l.level != 0)
+      for (const std::string &t : l.tables)
+        if (!llvm::is_contained(s.lockTables, t))
+          s.lockTables.push_back(t);
+  }
 }
 
 /// Whether two expressions are the same text, up to spaces and enclosing parentheses
@@ -143,8 +201,9 @@ std::string suffixedName(llvm::StringRef kind, llvm::StringRef name) {
 
 class Rewriter {
 public:
-  Rewriter(const Project &project, const Locator &locate, Schema base)
-      : project(project), locate(locate), start(base), cur(std::move(base)) {}
+  /// \p base, the schema old nodes use, must outlive the rewriter.
+  Rewriter(const Project &project, const Locator &locate, const Schema &base)
+      : project(project), locate(locate), start(base), cur(&base) {}
 
   /// Rewrites one node's Ops; \p runUp false for a pending node whose `up` already ran
   /// (its finish steps are still needed).
@@ -154,7 +213,7 @@ public:
     for (const Op &op : version.ops) {
       ++opIndex;
       rewrite(op);
-      applyOp(cur, op);
+      advance(op, &op == &version.ops.back() && !advancePastLast);
     }
   }
 
@@ -171,8 +230,13 @@ public:
       }
   }
 
+  /// false: the state is not needed after the last Op of a node (check's one-node
+  /// rewrites), which saves applying it.
+  bool advancePastLast = true;
+
   std::vector<Step> up, finish;
   std::vector<Finding> findings;
+  std::vector<const Op *> findingOps; ///< the Op of each finding
   /// Up steps of each node, by position in up (for splitting per node).
   std::vector<std::pair<VersionRef, size_t>> upStart, finishStart;
 
@@ -182,6 +246,17 @@ public:
   }
 
 private:
+  /// Applies \p op to the state, unless \p skip.
+  void advance(const Op &op, bool skip) {
+    if (skip)
+      return;
+    if (!owned) {
+      owned.emplace(*cur);
+      cur = &*owned;
+    }
+    applyOp(*owned, op);
+  }
+
   // --- step construction --------------------------------------------------------------
 
   Step step(const Op &op, std::string sql, std::string reason) {
@@ -190,7 +265,7 @@ private:
     s.version = project.at(current).text;
     s.sql = std::move(sql);
     s.reason = std::move(reason);
-    s.location = locate(op.range);
+    s.location = locate(changeRange(op));
     s.unsafe = op.unsafe;
     return s;
   }
@@ -226,25 +301,30 @@ private:
     return s;
   }
 
-  /// A compatibility finding: an error, or a warning when the author wrote `unsafe`.
-  void incompatible(const Op &op, const std::string &code, const std::string &message) {
-    Finding f;
-    f.code = code;
-    f.error = !op.unsafe;
-    f.message = op.unsafe ? message + " (marked unsafe" +
-                                (op.unsafeReason.empty() ? "" : ": " + op.unsafeReason) + ")"
-                          : message;
-    f.location = locate(op.range);
-    findings.push_back(std::move(f));
+  /// A compatibility finding at \p op: an error that says what to do about \p problem
+  /// (\p advice), or, when the author wrote `unsafe`, a warning that gives their reason.
+  void incompatible(const Op &op, const std::string &code, const std::string &problem,
+                    const std::string &advice) {
+    std::string message =
+        op.unsafe ? problem + "; marked unsafe" +
+                        (op.unsafeReason.empty() ? "" : ": \"" + op.unsafeReason + "\"")
+                  : problem + "; " + advice;
+    finding(op, code, !op.unsafe, std::move(message));
   }
 
   void lint(const Op &op, Step &s, const std::string &code, const std::string &message) {
     s.lints.push_back(code);
+    finding(op, code, false, message);
+  }
+
+  void finding(const Op &op, const std::string &code, bool error, std::string message) {
     Finding f;
     f.code = code;
-    f.message = message;
-    f.location = locate(op.range);
+    f.error = error;
+    f.message = std::move(message);
+    f.location = locate(changeRange(op));
     findings.push_back(std::move(f));
+    findingOps.push_back(&op);
   }
 
   // --- facts about the state -------------------------------------------------------------
@@ -254,7 +334,7 @@ private:
     return tableIsNew(table) || newColumns.count({table.str(), column.str()}) != 0;
   }
   const Table &table(llvm::StringRef name) const {
-    const Table *t = cur.findTable(name);
+    const Table *t = cur->findTable(name);
     assert(t && "op on a table missing from the state");
     return *t;
   }
@@ -267,7 +347,7 @@ private:
       for (const IndexColumn &e : i.elems)
         if (e.column == column)
           return true;
-    for (const auto &[_, other] : cur.tables())
+    for (const auto &[_, other] : cur->tables())
       for (const Constraint &c : other->constraints)
         if (c.kind == ConstraintKind::ForeignKey && c.refTable == t.name &&
             llvm::is_contained(c.refColumns, column))
@@ -374,6 +454,79 @@ private:
                   LockMode::AccessExclusive, {tableName}));
   }
 
+  /// C212: a constraint the new version drops binds new nodes until finish drops it.
+  void keptUntilFinish(const Op &op, llvm::StringRef kind, llvm::StringRef name) {
+    finding(op, "C212", false,
+            fmt::format("{} \"{}\" of \"{}\" stays until finish, for old nodes: until then new "
+                        "nodes' writes must still satisfy it",
+                        kind.str(), name.str(), op.table));
+  }
+
+  static const char *constraintKindName(ConstraintKind kind) {
+    switch (kind) {
+    case ConstraintKind::Check:
+      return "check";
+    case ConstraintKind::ForeignKey:
+      return "foreign key";
+    case ConstraintKind::Unique:
+      return "unique constraint";
+    case ConstraintKind::PrimaryKey:
+      return "primary key";
+    }
+    llvm_unreachable("unknown constraint kind");
+  }
+
+  /// \p sqlText, an in-place change of a column's type in up, between a drop and a
+  /// re-creation of the views that keep a table renamed in this plan available under its
+  /// old names: PostgreSQL refuses to change the type of a column a view uses. In one
+  /// transaction, so old nodes never miss the view; they read the new type through it (a
+  /// change in place in up is one that keeps their values valid).
+  std::string withViewsRecreated(const std::string &tableName, const std::string &sqlText) const {
+    auto views = renameViews.find(tableName);
+    if (views == renameViews.end())
+      return sqlText;
+    std::string out;
+    for (const std::string &v : views->second)
+      out += "DROP VIEW " + sql::ident(v) + ";\n";
+    out += sqlText;
+    for (const std::string &v : views->second)
+      out += fmt::format(";\nCREATE VIEW {} AS SELECT * FROM {}", sql::ident(v),
+                         sql::ident(tableName));
+    return out;
+  }
+
+  /// A table that a foreign key of \p t references, other than \p t itself ("" if none).
+  static std::string referencedTable(const Table &t) {
+    for (const Constraint &c : t.constraints)
+      if (c.kind == ConstraintKind::ForeignKey && c.refTable != t.name)
+        return c.refTable;
+    return "";
+  }
+
+  /// Adds a finish step that removes a foreign key to \p refTable (its drop, or the drop of
+  /// its table). When this plan's finish already drops \p refTable (another subsystem's,
+  /// whose node runs first: plugin@2 drops its foreign key to a core table that core@2
+  /// drops), the step goes just before that DROP TABLE, in its node, since PostgreSQL
+  /// refuses to drop a table a foreign key references.
+  void addFinishBeforeDropOf(const std::string &refTable, Step s) {
+    auto dropped = refTable.empty() ? tableDropsInFinish.end()
+                                    : tableDropsInFinish.find(finishTable(refTable));
+    auto at = dropped == tableDropsInFinish.end()
+                  ? finish.end()
+                  : llvm::find_if(finish, [&](const Step &f) { return f.sql == dropped->second; });
+    if (at == finish.end())
+      return addFinish(std::move(s));
+    s.phase = Phase::Finish;
+    for (std::string &t : s.lockTables)
+      t = finishTable(t);
+    s.reason += fmt::format(" (in {}@{}, before its DROP TABLE {}, which PostgreSQL refuses while "
+                            "a foreign key references the table)",
+                            at->subsystem, at->version, sql::ident(dropped->first));
+    s.subsystem = at->subsystem;
+    s.version = at->version;
+    finish.insert(at, std::move(s));
+  }
+
   void flushValidations() {
     for (Step &s : pendingValidations)
       addUp(std::move(s));
@@ -396,7 +549,9 @@ private:
                    LockMode::AccessExclusive, {op.table});
       s.destroys = true;
       lint(op, s, "S102", fmt::format("dropping table \"{}\" destroys its data", op.table));
-      return addFinish(std::move(s));
+      std::string refTable = referencedTable(table(op.table));
+      tableDropsInFinish[finishTable(op.table)] = s.sql;
+      return addFinishBeforeDropOf(refTable, std::move(s));
     }
     case OpKind::RenameTable:
       return renameTable(op);
@@ -411,6 +566,13 @@ private:
     case OpKind::SetNotNull:
       return setNotNull(op);
     case OpKind::DropNotNull:
+      // New nodes' inserts must not fail, so it cannot wait for finish; old nodes read the
+      // nulls new nodes write.
+      if (!tableIsNew(op.table) && !columnIsNew(op.table, op.name))
+        finding(op, "C211", false,
+                fmt::format("from up on, new nodes may write null into \"{}\".\"{}\", which "
+                            "old nodes read as not null",
+                            op.table, op.name));
       return addUp(ddl(op,
                        fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL",
                                    sql::ident(op.table), sql::ident(op.name)),
@@ -440,6 +602,8 @@ private:
         return addUp(ddl(op, "DROP INDEX " + sql::ident(op.name), "table new in this plan",
                          LockMode::AccessExclusive, {op.table}));
       relationsDroppedInFinish.insert(op.name);
+      if (const Index *index = table(op.table).findIndex(op.name); index && index->unique)
+        keptUntilFinish(op, "unique index", op.name);
       Step s = ddl(op, "DROP INDEX CONCURRENTLY IF EXISTS " + sql::ident(op.name),
                    "old nodes' queries may use it; concurrently, so writes go on",
                    LockMode::ShareUpdateExclusive, {op.table});
@@ -460,19 +624,25 @@ private:
                          fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", sql::ident(op.table),
                                      sql::ident(op.name)),
                          "table new in this plan", LockMode::AccessExclusive, {op.table}));
-      // Until finish the constraint, its name and its index's name stay.
+      // Until finish the constraint, its name and its index's name stay: old nodes may rely
+      // on it (an upsert's ON CONFLICT needs its unique key, a cascade its foreign key, their
+      // reads the rows a check lets in). New nodes' writes must still satisfy it until then.
       constraintsDroppedInFinish.insert({op.table, op.name});
       if (const Constraint *c = table(op.table).findConstraint(op.name)) {
+        keptUntilFinish(op, constraintKindName(c->kind), op.name);
         if (c->kind == ConstraintKind::PrimaryKey || c->kind == ConstraintKind::Unique)
           relationsDroppedInFinish.insert(op.name);
         if (c->kind == ConstraintKind::PrimaryKey)
           primaryKeyDroppedInFinish.insert(op.table);
       }
-      return addFinish(ddl(op,
-                           fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", finishIdent(op.table),
-                                       sql::ident(op.name)),
-                           "dropped once old nodes, which may rely on it, are gone",
-                           LockMode::AccessExclusive, {op.table}));
+      const Constraint *dropped = table(op.table).findConstraint(op.name);
+      return addFinishBeforeDropOf(
+          dropped && dropped->kind == ConstraintKind::ForeignKey ? dropped->refTable : "",
+          ddl(op,
+              fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", finishIdent(op.table),
+                          sql::ident(op.name)),
+              "dropped once old nodes, which may rely on it, are gone", LockMode::AccessExclusive,
+              {op.table}));
     }
     case OpKind::RenameConstraint:
       return addUp(ddl(op,
@@ -552,6 +722,10 @@ private:
     }
     // The table takes its new name; a view with the old name keeps old nodes working (a
     // simple view is updatable, so their writes go through). Finish drops the view.
+    std::vector<std::string> views = std::move(renameViews[op.table]);
+    renameViews.erase(op.table);
+    views.push_back(op.table);
+    renameViews[op.newName] = std::move(views);
     addUp(ddl(op,
               fmt::format("ALTER TABLE {old} RENAME TO {new};\n"
                           "CREATE VIEW {old} AS SELECT * FROM {new}",
@@ -599,9 +773,9 @@ private:
     if (needsNotNull && c.defaultExpr.empty() && op.fill.empty())
       incompatible(op, "C201",
                    fmt::format("old nodes insert rows into \"{}\" without column \"{}\", which "
-                               "is not null and has no default; add 'fill (...)' to say what "
-                               "to store, or a default",
-                               op.table, c.name));
+                               "is not null and has no default",
+                               op.table, c.name),
+                   "add 'fill (...)' to say what to store, or a default");
     if (identity) {
       Step s = ddl(op,
                    fmt::format("ALTER TABLE {} ADD COLUMN {}", sql::ident(op.table),
@@ -618,7 +792,7 @@ private:
     if (!op.fill.empty()) {
       filled.insert({op.table, c.name});
       // A fill computed from other columns carries values that old nodes wrote.
-      if (!checkSqlExpression(op.fill).columns.empty())
+      if (!isPlainLiteral(op.fill) && !checkSqlExpression(op.fill).columns.empty())
         fedByOldNodes.insert({op.table, c.name});
     }
     // A fill that differs from a non-volatile default: added with the default, existing
@@ -694,7 +868,13 @@ private:
     s.destroys = true;
     lint(op, s, "S101",
          fmt::format("dropping column \"{}\" of \"{}\" destroys data", op.name, op.table));
-    addFinish(std::move(s));
+    // Its foreign keys go with it.
+    std::string refTable;
+    for (const Constraint &fk : t.constraints)
+      if (fk.kind == ConstraintKind::ForeignKey && fk.refTable != op.table &&
+          llvm::is_contained(fk.columns, op.name))
+        refTable = fk.refTable;
+    addFinishBeforeDropOf(refTable, std::move(s));
   }
 
   void renameColumn(const Op &op) {
@@ -705,7 +885,8 @@ private:
       if (!tableIsNew(op.table))
         incompatible(op, "C205",
                      fmt::format("renaming \"{}\".\"{}\" in place breaks old nodes that use it",
-                                 op.table, op.name));
+                                 op.table, op.name),
+                     "");
       return addUp(ddl(op,
                        fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", sql::ident(op.table),
                                    sql::ident(op.name), sql::ident(op.newName)),
@@ -714,9 +895,9 @@ private:
     if (columnIsIndexed(t, op.name)) {
       incompatible(op, "C206",
                    fmt::format("column \"{}\".\"{}\" is used by an index or constraint; strata "
-                               "cannot yet keep both names in sync for it. Mark the rename "
-                               "'unsafe' to rename it in place",
-                               op.table, op.name));
+                               "cannot yet keep both names in sync for it",
+                               op.table, op.name),
+                   "mark the rename 'unsafe' to rename it in place");
       return;
     }
     Column renamed = *c;
@@ -786,10 +967,14 @@ private:
     std::string alter = fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", tbl, col,
                                     sql::columnType(op.column), usingClause);
     if (columnIsNew(op.table, op.name))
-      return addUp(ddl(op, alter, "column new in this plan", LockMode::AccessExclusive,
-                       {op.table}));
-    if (isBinaryCoercibleWidening(c->type, op.column.type) && op.usingExpr.empty())
-      return addUp(ddl(op, alter,
+      return addUp(ddl(op, withViewsRecreated(op.table, alter), "column new in this plan",
+                       LockMode::AccessExclusive, {op.table}));
+    // A column whose type an earlier version of this plan changes already has a shadow
+    // column: the database still holds the oldest type, which old nodes use.
+    auto pending = shadows.find({finishTable(op.table), op.name});
+    if (pending == shadows.end() && isBinaryCoercibleWidening(c->type, op.column.type) &&
+        op.usingExpr.empty())
+      return addUp(ddl(op, withViewsRecreated(op.table, alter),
                        fmt::format("{} to {} is binary coercible: no rewrite, and old nodes' "
                                    "values still fit",
                                    c->type.str(), op.column.type.str()),
@@ -798,14 +983,13 @@ private:
     if (!isWidening(c->type, op.column.type) || indexed) {
       incompatible(op, "C204",
                    indexed ? fmt::format("changing the type of \"{}\".\"{}\", which an index or "
-                                         "constraint uses, needs a rewrite in place; change it in "
-                                         "a version after the old nodes are gone, or mark it unsafe",
+                                         "constraint uses, needs a rewrite in place",
                                          op.table, op.name)
                            : fmt::format("old nodes read and write \"{}\".\"{}\" as {}, which "
-                                         "{} values do not all fit; change it in a version "
-                                         "after the old nodes are gone, or mark it unsafe",
+                                         "{} values do not all fit",
                                          op.table, op.name, c->type.str(),
-                                         op.column.type.str()));
+                                         op.column.type.str()),
+                   "change it in a version after the old nodes are gone, or mark it unsafe");
       Step s =
           ddl(op,
               fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", finishIdent(op.table), col,
@@ -820,13 +1004,25 @@ private:
     }
     // Widening: a shadow column of the new type, filled from the old one (by `using`, or a
     // cast) on every write and by a batched backfill, swapped in during finish.
+    // A second change of the same column in this plan gets a second shadow, converted from
+    // the column as the database holds it through both conversions (the first one's result
+    // stands for the column in the second); the first shadow is then only dropped in
+    // finish, its swap left to the last one.
+    unsigned nth = ++shadowCount[{finishTable(op.table), op.name}];
+    std::string suffix = nth == 1 ? "" : std::to_string(nth);
     Column shadow = op.column;
-    shadow.name = suffixedName("strata_new", op.name);
+    shadow.name = suffixedName("strata_new" + suffix, op.name);
     shadow.notNull = false;
     shadow.defaultExpr.clear();
-    std::string conv = op.usingExpr.empty()
-                           ? fmt::format("{}::{}", col, sql::columnType(op.column))
-                           : op.usingExpr;
+    std::string conv;
+    if (pending == shadows.end())
+      conv = op.usingExpr.empty() ? fmt::format("{}::{}", col, sql::columnType(op.column))
+                                  : op.usingExpr;
+    else if (op.usingExpr.empty())
+      conv = fmt::format("({})::{}", pending->second.conv, sql::columnType(op.column));
+    else
+      conv = fmt::format("(SELECT ({}) FROM (SELECT ({}) AS {}) AS strata_prev)", op.usingExpr,
+                         pending->second.conv, col);
     std::string newC = sql::ident(shadow.name);
     std::string what =
         fmt::format("\"{}\".\"{}\" becomes {}", op.table, op.name, op.column.type.str());
@@ -840,7 +1036,7 @@ private:
         "  END IF;\n",
         fmt::arg("n", newC), fmt::arg("o", col), fmt::arg("conv", sql::overNewRow(conv)));
     std::string dropTrigger =
-        createTrigger(op, op.table, helperName("strata_sync", op.table, op.name), body,
+        createTrigger(op, op.table, helperName("strata_sync" + suffix, op.table, op.name), body,
                       what + ": keep the shadow column in sync while old nodes write");
     // NOT NULL of the old column carries over through a validated check on the shadow
     // (SET NOT NULL in finish then needs no scan under the lock).
@@ -850,13 +1046,10 @@ private:
                  fmt::format("{} IS NULL AND {} IS NOT NULL", newC, col), 0,
                  what + ": convert existing rows in batches");
     flushValidations();
-    Finding f;
-    f.code = "C210";
-    f.message = fmt::format("until finish, \"{}\".\"{}\" keeps its old type {}: new nodes must "
-                            "only write values that fit it",
-                            op.table, op.name, c->type.str());
-    f.location = locate(op.range);
-    findings.push_back(std::move(f));
+    finding(op, "C210", false,
+            fmt::format("until finish, \"{}\".\"{}\" keeps its old type {}: new nodes must "
+                        "only write values that fit it",
+                        op.table, op.name, c->type.str()));
     // The trigger goes in the same transaction as the swap: dropped any earlier, a write by
     // a new node to the old column in between would never reach the shadow, and be lost.
     std::string swap = fmt::format(
@@ -866,6 +1059,17 @@ private:
     if (!c->defaultExpr.empty())
       swap += fmt::format(";\nALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
                           finishIdent(op.table), col, c->defaultExpr);
+    if (pending != shadows.end()) {
+      auto earlier = llvm::find_if(
+          finish, [&](const Step &f) { return f.sql == pending->second.swap; });
+      assert(earlier != finish.end() && "the earlier type change's swap is gone");
+      earlier->sql = fmt::format("{};\nALTER TABLE {} DROP COLUMN {}", pending->second.dropTrigger,
+                                 finishIdent(op.table), sql::ident(pending->second.column));
+      earlier->reason = fmt::format("the shadow column \"{}\" and its trigger go: a later type "
+                                    "change of \"{}\" in this plan takes over",
+                                    pending->second.column, op.name);
+    }
+    shadows[{finishTable(op.table), op.name}] = {shadow.name, conv, swap, dropTrigger};
     Step s = ddl(op, swap, what + ": the trigger goes and the shadow column takes the name",
                  LockMode::AccessExclusive, {op.table});
     s.destroys = true;
@@ -880,9 +1084,9 @@ private:
                        "table new in this plan", LockMode::AccessExclusive, {op.table}));
     if (op.fill.empty()) {
       incompatible(op, "C202",
-                   fmt::format("old nodes may still write null into \"{}\".\"{}\"; add "
-                               "'fill (...)' to say what to store instead",
-                               op.table, op.name));
+                   fmt::format("old nodes may still write null into \"{}\".\"{}\"",
+                               op.table, op.name),
+                   "add 'fill (...)' to say what to store instead");
     } else {
       triggerSteps(op, op.table, helperName("strata_fill", op.table, op.name),
                    fillBody(op.name, op.fill),
@@ -902,9 +1106,10 @@ private:
                        "table new in this plan: a plain build", LockMode::Share, {op.table}));
     if (index.unique && !uniqueIsSafe(op, index) && !impliedByOldKey(op.table, index, false))
       incompatible(op, "C203",
-                   fmt::format("old nodes can insert rows that violate unique index \"{}\"; add "
-                               "it in a version after the old nodes are gone, or mark it unsafe",
-                               index.name));
+                   fmt::format("old nodes can insert rows into \"{}\" that violate unique "
+                               "index \"{}\"",
+                               op.table, index.name),
+                   "add it in a version after the old nodes are gone, or mark it unsafe");
     Index build = index;
     build.name = nameForUp(index.name);
     Step s = ddl(op, sql::createIndex(op.table, build, true),
@@ -1024,12 +1229,11 @@ private:
       // what they write, all validated in up.
       if (!onlyNewColumns(op, c.columns))
         incompatible(op, "C203",
-                     fmt::format("old nodes can write rows into \"{}\" that violate {} \"{}\"; "
-                                 "add it in a version after the old nodes are gone, or mark it "
-                                 "unsafe",
+                     fmt::format("old nodes can write rows into \"{}\" that violate {} \"{}\"",
                                  op.table,
                                  c.kind == ConstraintKind::Check ? "check" : "foreign key",
-                                 c.name));
+                                 c.name),
+                     "add it in a version after the old nodes are gone, or mark it unsafe");
       std::vector<std::string> locked{op.table};
       if (c.kind == ConstraintKind::ForeignKey && c.refTable != op.table)
         locked.push_back(c.refTable);
@@ -1074,10 +1278,9 @@ private:
           (!primary && uniqueIsSafe(op, index)) || impliedByOldKey(op.table, index, primary);
       if (!safe)
         incompatible(op, "C203",
-                     fmt::format("old nodes can insert rows into \"{}\" that violate {} \"{}\"; "
-                                 "add it in a version after the old nodes are gone, or mark it "
-                                 "unsafe",
-                                 op.table, primary ? "primary key" : "unique", c.name));
+                     fmt::format("old nodes can insert rows into \"{}\" that violate {} \"{}\"",
+                                 op.table, primary ? "primary key" : "unique", c.name),
+                     "add it in a version after the old nodes are gone, or mark it unsafe");
       // The index takes the constraint's name when attached (PostgreSQL renames it), so a
       // name still held until finish (a redefined key) only needs a temporary index name.
       index.name = nameForUp(c.name, op.table);
@@ -1111,11 +1314,13 @@ private:
     if (!op.sql.up.empty()) {
       Step s = step(op, llvm::StringRef(op.sql.up).trim().str(), name + ": up, as written");
       s.transactional = canRunInTransaction(op.sql.up);
+      setRawLocks(s);
       addUp(std::move(s));
     }
     if (!op.sql.finish.empty()) {
       Step s = step(op, llvm::StringRef(op.sql.finish).trim().str(), name + ": finish, as written");
       s.transactional = canRunInTransaction(op.sql.finish);
+      setRawLocks(s);
       addFinish(std::move(s));
     }
   }
@@ -1123,8 +1328,11 @@ private:
   const Project &project;
   const Locator &locate;
   /// The schema old nodes use (the plan's starting point), and the one being rewritten.
-  const Schema start;
-  Schema cur;
+  const Schema &start;
+  /// The state the current Op applies to: the base until an Op changes it, then owned (so
+  /// that a one-Op version, for check, copies nothing).
+  const Schema *cur;
+  std::optional<Schema> owned;
   VersionRef current;
   std::set<std::string> newTables;
   std::set<std::pair<std::string, std::string>> newColumns;
@@ -1140,6 +1348,20 @@ private:
   /// Tables whose primary key is dropped in finish: a new one can only be attached then.
   std::set<std::string> primaryKeyDroppedInFinish;
   std::vector<Step> pendingValidations;
+  /// Views created in up that keep a table renamed in this plan available under its old
+  /// names, by the table's current name.
+  std::map<std::string, std::vector<std::string>> renameViews;
+  /// The SQL of the DROP TABLE steps in finish, by the table's name then.
+  std::map<std::string, std::string> tableDropsInFinish;
+  /// Type changes through a shadow column, by (table as finish names it, column).
+  struct Shadow {
+    std::string column; ///< the shadow column
+    std::string conv;   ///< the conversion from the column, over the row
+    std::string swap;   ///< the finish SQL that swaps it in
+    std::string dropTrigger;
+  };
+  std::map<std::pair<std::string, std::string>, Shadow> shadows;
+  std::map<std::pair<std::string, std::string>, unsigned> shadowCount;
   struct Rename {
     size_t opIndex;
     std::string from, to;
@@ -1244,11 +1466,13 @@ void bootstrapSteps(const Project &project, const VersionGraph &graph,
         plan.steps.push_back(stepFor(ref, llvm::StringRef(o.up).trim().str(), name + ": up",
                                      o.range));
         plan.steps.back().transactional = canRunInTransaction(o.up);
+        setRawLocks(plan.steps.back());
       }
       if (!o.finish.empty()) {
         plan.steps.push_back(stepFor(ref, llvm::StringRef(o.finish).trim().str(),
                                      name + ": finish", o.range));
         plan.steps.back().transactional = canRunInTransaction(o.finish);
+        setRawLocks(plan.steps.back());
       }
     }
   }
@@ -1448,7 +1672,8 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
     };
     return llvm::any_of(pending, named) || llvm::any_of(fresh, named);
   };
-  Rewriter rewriter(project, locate, replay(project, base));
+  Schema baseState = replay(project, base);
+  Rewriter rewriter(project, locate, baseState);
   rewritten.insert(rewritten.end(), fresh.begin(), fresh.end());
   rewriter.planAhead(rewritten);
   for (VersionRef n : rewritten) {
@@ -1490,6 +1715,59 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
       plan.steps.push_back(std::move(s));
   keepFindings(std::move(rewriter.findings));
   return plan;
+}
+
+void reportFindings(const Project &project, DiagnosticsEngine &diags) {
+  Locator nowhere = [](SourceRange) { return std::string(); };
+  for (unsigned si = 0; si < project.subsystems.size(); ++si) {
+    const Subsystem &sub = project.subsystems[si];
+    for (unsigned vi = 0; vi < sub.versions.size(); ++vi) {
+      const Version &version = sub.versions[vi];
+      if (version.ops.empty())
+        continue;
+      // The state the version's Ops apply to: its parent's, shared table by table (copying
+      // a Schema copies pointers); for a merge, its ancestors replayed, as a plan does.
+      Schema merged;
+      const Schema *start = &merged;
+      if (version.parents.size() == 1) {
+        start = &sub.versions[version.parents[0]].state;
+      } else if (version.parents.size() > 1) {
+        std::vector<bool> ancestor(vi, false);
+        std::vector<unsigned> stack(version.parents.begin(), version.parents.end());
+        while (!stack.empty()) {
+          unsigned v = stack.back();
+          stack.pop_back();
+          if (ancestor[v])
+            continue;
+          ancestor[v] = true;
+          stack.insert(stack.end(), sub.versions[v].parents.begin(),
+                       sub.versions[v].parents.end());
+        }
+        for (unsigned v = 0; v < vi; ++v) // declaration order: parents first
+          if (ancestor[v])
+            for (const Op &op : sub.versions[v].ops)
+              applyOp(merged, op);
+      }
+      VersionRef ref{si, vi};
+      Rewriter rewriter(project, nowhere, *start);
+      rewriter.advancePastLast = false;
+      rewriter.planAhead({ref});
+      rewriter.beginNode(ref);
+      rewriter.node(ref);
+      for (size_t i = 0; i < rewriter.findings.size(); ++i) {
+        const Finding &f = rewriter.findings[i];
+        const Op &op = *rewriter.findingOps[i];
+        std::optional<DiagID> id = diagIdForCode(f.code);
+        assert(id && "a finding code missing from DiagnosticKinds.def");
+        if (!id)
+          continue;
+        DiagnosticBuilder builder = diags.reportMessage(
+            *id, f.error ? Severity::Error : Severity::Warning, changeRange(op), f.message);
+        if (op.unsafe && op.unsafeRange.Start.isValid())
+          builder.note(DiagID::NoteMarkedUnsafe, op.unsafeRange);
+      }
+    }
+  }
 }
 
 } // namespace strata::planner

@@ -9,6 +9,7 @@
 // the author marked the statement `unsafe`.
 #pragma once
 
+#include "compiler/Diagnostics.h"
 #include "planner/Plan.h"
 #include "planner/VersionGraph.h"
 
@@ -56,5 +57,14 @@ llvm::Expected<std::vector<VersionRef>> resolveTargets(const compiler::Project &
 /// Compatibility problems are findings in the plan, not failures.
 llvm::Expected<Plan> makePlan(const compiler::Project &project, const VersionGraph &graph,
                               const PlanRequest &request, const Locator &locate);
+
+/// The findings of every edge of the version DAG, reported to \p diags at the DSL line of
+/// the Op (with a note at its `unsafe` marker when the author waived one): each version's
+/// Ops rewritten from its parent's state, as the plan of that one upgrade step would. What
+/// `strata check` shows. Linear in the size of the changes: a version's state shares its
+/// unchanged tables with its parent's, so starting from it copies pointers, and only the
+/// version's own Ops are rewritten. Requirements between subsystems are not followed: a
+/// finding that needs another subsystem's tables (a foreign key to them) shows in plans.
+void reportFindings(const compiler::Project &project, compiler::DiagnosticsEngine &diags);
 
 } // namespace strata::planner

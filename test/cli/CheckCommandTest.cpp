@@ -56,7 +56,8 @@ TEST(CheckCommand, ExamplesCompile) {
   Result r = check({STRATA_SOURCE_DIR "/examples/design"});
   EXPECT_EQ(r.code, ExitOk) << r.err;
   EXPECT_NE(r.out.find(": ok"), std::string::npos) << r.out;
-  EXPECT_EQ(r.err, "");
+  // The planner's warnings on its upgrade steps (a dropped table, a widened column).
+  EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
 }
 
 TEST(CheckCommand, ErrorsExitOneWithFileLineColumn) {
@@ -87,7 +88,10 @@ TEST(CheckCommand, JsonFormatParsesWithCodeLineAndColumn) {
 }
 
 TEST(CheckCommand, JsonFormatOfAValidProjectIsAnEmptyArray) {
-  Result r = check({STRATA_SOURCE_DIR "/examples/design"}, OutputFormat::Json);
+  TempDir dir;
+  dir.write("ok.strata", "subsystem core {\n  version \"1.0.0\" {\n"
+                         "    table t { id uuid primary key }\n  }\n}\n");
+  Result r = check({dir.str()}, OutputFormat::Json);
   EXPECT_EQ(r.code, ExitOk) << r.err;
   nlohmann::json diags = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_TRUE(diags.is_array()) << r.out;
@@ -115,6 +119,57 @@ TEST(CheckCommand, WarningsAloneExitZero) {
   EXPECT_EQ(r.code, ExitOk) << r.err;
   EXPECT_NE(r.err.find(":3:11: warning: unquoted identifier \"Services\""), std::string::npos)
       << r.err;
+}
+
+// The planner's findings for every upgrade step: a compatibility error fails the check at
+// the change's line; one waived with `unsafe` is a warning there, with a note at the
+// marker; lints are warnings.
+TEST(CheckCommand, ReportsThePlannersFindingsForEveryUpgradeStep) {
+  const char *project = "subsystem core {\n"
+                        "  version \"1.0.0\" {\n"
+                        "    table services { id uuid primary key  host text  port integer }\n"
+                        "  }\n"
+                        "  version \"1.1.0\" {\n"
+                        "    alter table services {\n"
+                        "      alter column host set not null\n"
+                        "      unsafe \"ports were always positive\" add check (port > 0)\n"
+                        "      drop column port\n"
+                        "    }\n"
+                        "  }\n"
+                        "}\n";
+  TempDir dir;
+  std::string file = dir.write("findings.strata", project);
+  Result r = check({file});
+  EXPECT_EQ(r.code, ExitFailure) << r.err;
+  EXPECT_NE(r.err.find(file + ":7:7: error: old nodes may still write null into "
+                              "\"services\".\"host\"; add 'fill (...)'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(file + ":8:43: warning: old nodes can write rows into \"services\" that "
+                              "violate check \"services_port_check\"; marked unsafe: \"ports "
+                              "were always positive\""),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(file + ":8:7: note: marked unsafe here"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(file + ":9:7: warning: dropping column \"port\" of \"services\" "
+                              "destroys data"),
+            std::string::npos)
+      << r.err;
+  Result json = check({file}, OutputFormat::Json);
+  nlohmann::json diags = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_TRUE(diags.is_array()) << json.out;
+  std::vector<std::string> codes;
+  for (const nlohmann::json &d : diags)
+    codes.push_back(d["code"].get<std::string>() + " " + d["severity"].get<std::string>());
+  EXPECT_EQ(codes, (std::vector<std::string>{"C202 error", "C203 warning", "S101 warning"}));
+
+  // With a fill, only warnings: the check passes.
+  std::string fixed = project;
+  fixed.replace(fixed.find("set not null"), 12, "set not null fill ('localhost')");
+  Result ok = check({dir.write("fixed.strata", fixed)});
+  EXPECT_EQ(ok.code, ExitOk) << ok.err;
+  EXPECT_NE(ok.out.find(": ok"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.err.find("2 warnings generated."), std::string::npos) << ok.err;
 }
 
 TEST(CheckCommand, VerifyComparesWithExpectedComments) {

@@ -83,3 +83,38 @@ TEST(SqlExpr, FiguresTheNamePostgresGivesAnExpression) {
   for (const Case &c : cases)
     EXPECT_EQ(strata::compiler::checkSqlExpression(c.expr).figuredName, c.name) << c.expr;
 }
+
+// The lock of each statement of a raw `sql` block, as PostgreSQL's "Explicit Locking" lists
+// them (1 ACCESS SHARE ... 8 ACCESS EXCLUSIVE, 0 none, -1 not classified).
+TEST(SqlExpr, ClassifiesTheLocksOfAScript) {
+  std::vector<SqlStatementLock> locks = sqlScriptLocks(
+      "ALTER TABLE s.t VALIDATE CONSTRAINT c;\n"
+      "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id) NOT VALID;\n"
+      "ALTER TABLE t ADD COLUMN b int, VALIDATE CONSTRAINT c;\n"
+      "CREATE INDEX CONCURRENTLY i ON t (a);\n"
+      "CREATE UNIQUE INDEX j ON t (a);\n"
+      "DROP INDEX CONCURRENTLY i;\n"
+      "DROP TRIGGER tr ON t;\n"
+      "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n"
+      "LOCK TABLE t IN SHARE ROW EXCLUSIVE MODE;\n"
+      "DELETE FROM t WHERE a IS NULL;\n"
+      "DO $$ BEGIN END $$;\n");
+  struct Expected {
+    const char *statement;
+    int level;
+    std::vector<std::string> tables;
+  };
+  const Expected expected[] = {{"AlterTableStmt", 4, {"s.t"}},  {"AlterTableStmt", 6, {"t"}},
+                               {"AlterTableStmt", 8, {"t"}},    {"IndexStmt", 4, {"t"}},
+                               {"IndexStmt", 5, {"t"}},         {"DropStmt", 4, {"i"}},
+                               {"DropStmt", 8, {"t"}},          {"CreateFunctionStmt", 0, {}},
+                               {"LockStmt", 6, {"t"}},          {"DeleteStmt", 3, {"t"}},
+                               {"DoStmt", -1, {}}};
+  ASSERT_EQ(locks.size(), std::size(expected));
+  for (size_t i = 0; i < locks.size(); ++i) {
+    EXPECT_EQ(locks[i].statement, expected[i].statement) << i;
+    EXPECT_EQ(locks[i].level, expected[i].level) << locks[i].statement << " " << i;
+    EXPECT_EQ(locks[i].tables, expected[i].tables) << locks[i].statement << " " << i;
+  }
+  EXPECT_TRUE(sqlScriptLocks("ALTER TABLE (").empty());
+}

@@ -495,7 +495,7 @@ TEST(PlanFormat, SchemaMatchesRenderJson) {
   std::vector<Json> locks = {nullptr};
   for (LockMode m : {LockMode::AccessShare, LockMode::RowShare, LockMode::RowExclusive,
                      LockMode::ShareUpdateExclusive, LockMode::Share, LockMode::ShareRowExclusive,
-                     LockMode::Exclusive, LockMode::AccessExclusive})
+                     LockMode::Exclusive, LockMode::AccessExclusive, LockMode::Unknown})
     locks.push_back(lockModeName(m));
   EXPECT_EQ(resolve(schema, stepSchema["properties"]["lock"])["enum"].get<std::vector<Json>>(),
             locks);

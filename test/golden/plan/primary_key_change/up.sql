@@ -6,9 +6,10 @@
 -- run with: psql -v ON_ERROR_STOP=1 -f <this file>
 -- (not with --single-transaction: each step commits on its own, some cannot run in a
 -- transaction block)
--- 1 step, 1 non-transactional, 0 destructive; 0 errors, 0 warnings
+-- 1 step, 1 non-transactional, 0 destructive; 0 errors, 1 warning
+-- warning[C212]: primary key "ratelimiting_metrics_pkey" of "ratelimiting_metrics" stays until finish, for old nodes: until then new nodes' writes must still satisfy it (test/golden/plan/primary_key_change/input.strata:17:7)
 
--- step 1: core@1.1.0: the constraint's index, built concurrently first (test/golden/plan/primary_key_change/input.strata:17:7)
+-- step 1: core@1.1.0: the constraint's index, built concurrently first (test/golden/plan/primary_key_change/input.strata:18:7)
 -- lock: SHARE UPDATE EXCLUSIVE on "ratelimiting_metrics" (during the scan) [non-transactional] [scans]
 -- non-transactional: runs outside a transaction block
 CREATE UNIQUE INDEX CONCURRENTLY "ratelimiting_metrics_pkey_strata_new" ON "ratelimiting_metrics" ("identifier", "period", "period_date");
