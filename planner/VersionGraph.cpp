@@ -57,9 +57,11 @@ VersionGraph::VersionGraph(const compiler::Project &project) : impl(std::make_un
     if (indegree[v] == 0)
       ready.push(v);
   }
+  positionOf.assign(impl->nodes.size(), 0);
   while (!ready.empty()) {
     Vertex v = ready.top();
     ready.pop();
+    positionOf[v] = static_cast<unsigned>(topo.size());
     topo.push_back(impl->nodes[v]);
     for (auto [e, end] = boost::out_edges(v, impl->graph); e != end; ++e) {
       Vertex t = boost::target(*e, impl->graph);
@@ -74,11 +76,16 @@ VersionGraph::VersionGraph(VersionGraph &&) noexcept = default;
 VersionGraph &VersionGraph::operator=(VersionGraph &&) noexcept = default;
 
 unsigned VersionGraph::position(VersionRef node) const {
-  for (unsigned i = 0; i < topo.size(); ++i)
-    if (topo[i] == node)
-      return i;
-  llvm_unreachable("node not in the graph");
+  // Fix: a lookup, not a scan of the order. Sorting targets by position made planning
+  // quadratic in the number of versions.
+  return positionOf[impl->vertex(node)];
 }
+
+unsigned VersionGraph::index(VersionRef node) const {
+  return static_cast<unsigned>(impl->vertex(node));
+}
+
+VersionRef VersionGraph::node(unsigned i) const { return impl->nodes[i]; }
 
 std::vector<VersionRef> VersionGraph::dependencies(VersionRef node) const {
   std::vector<VersionRef> out;
@@ -87,23 +94,29 @@ std::vector<VersionRef> VersionGraph::dependencies(VersionRef node) const {
   return out;
 }
 
-std::vector<VersionRef> VersionGraph::closure(llvm::ArrayRef<VersionRef> roots) const {
-  std::vector<bool> seen(boost::num_vertices(impl->graph), false);
+llvm::BitVector VersionGraph::closureSet(llvm::ArrayRef<VersionRef> roots) const {
+  llvm::BitVector seen(static_cast<unsigned>(boost::num_vertices(impl->graph)));
   std::vector<Vertex> stack;
   for (VersionRef r : roots)
     stack.push_back(impl->vertex(r));
   while (!stack.empty()) {
     Vertex v = stack.back();
     stack.pop_back();
-    if (seen[v])
+    if (seen.test(static_cast<unsigned>(v)))
       continue;
-    seen[v] = true;
+    seen.set(static_cast<unsigned>(v));
     for (auto [e, end] = boost::in_edges(v, impl->graph); e != end; ++e)
       stack.push_back(boost::source(*e, impl->graph));
   }
+  return seen;
+}
+
+std::vector<VersionRef> VersionGraph::closure(llvm::ArrayRef<VersionRef> roots) const {
+  llvm::BitVector seen = closureSet(roots);
   std::vector<VersionRef> out;
+  out.reserve(seen.count());
   for (VersionRef node : topo)
-    if (seen[impl->vertex(node)])
+    if (seen.test(static_cast<unsigned>(impl->vertex(node))))
       out.push_back(node);
   return out;
 }

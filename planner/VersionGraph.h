@@ -8,6 +8,8 @@
 
 #include "compiler/Project.h"
 
+#include <llvm/ADT/BitVector.h>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,6 +34,15 @@ public:
   std::vector<VersionRef> dependencies(VersionRef node) const;
   /// The nodes \p roots depend on, transitively, themselves included, in order().
   std::vector<VersionRef> closure(llvm::ArrayRef<VersionRef> roots) const;
+  /// The same set as a bit per node, indexed by index(): for membership tests in O(1)
+  /// where closure() would be searched.
+  llvm::BitVector closureSet(llvm::ArrayRef<VersionRef> roots) const;
+  /// A node's dense index, 0 .. size()-1; a subsystem's versions have consecutive
+  /// indexes, in declaration order.
+  unsigned index(VersionRef node) const;
+  /// The node with index() \p i.
+  VersionRef node(unsigned i) const;
+  unsigned size() const { return static_cast<unsigned>(topo.size()); }
   /// A cycle, as the list of nodes on it, or empty when the graph is acyclic (the
   /// front end refuses cyclic requirements, so a Project normally has none).
   std::vector<VersionRef> findCycle() const;
@@ -44,6 +55,7 @@ private:
   struct Impl;
   std::unique_ptr<Impl> impl;
   std::vector<VersionRef> topo;
+  std::vector<unsigned> positionOf; ///< index() -> position in topo
 };
 
 } // namespace strata::planner

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cassert>
 #include <random>
 #include <regex>
 #include <thread>
@@ -90,7 +91,10 @@ llvm::Error Executor::withRetries(const planner::Step &step,
   }
 }
 
-llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord *previous) {
+llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord *previous,
+                          llvm::StringRef alsoCommit) {
+  assert((alsoCommit.empty() || runsInOneTransaction(step, previous)) &&
+         "only a transactional step that runs can carry more SQL");
   if (previous && previous->done) {
     if (previous->sqlHash != hashOf(step))
       return llvm::createStringError(
@@ -107,7 +111,7 @@ llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord
   if (step.isBackfill)
     err = runBackfill(step, index, previous);
   else if (step.transactional)
-    err = runTransactional(step, index);
+    err = runTransactional(step, index, alsoCommit);
   else
     err = runNonTransactional(step, index);
   if (err)
@@ -123,8 +127,10 @@ llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord
   return llvm::Error::success();
 }
 
-llvm::Error Executor::runTransactional(const planner::Step &step, int index) {
-  // One round trip: the step and its record commit together or not at all.
+llvm::Error Executor::runTransactional(const planner::Step &step, int index,
+                                       llvm::StringRef alsoCommit) {
+  // One round trip: the step and its record (and, for a node's last step, the node's
+  // record) commit together or not at all.
   // A scanning step (VALIDATE, a backfill as one UPDATE) is long by nature: lift the
   // statement timeout before it runs, not after.
   std::string text = fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n{}{};\n",
@@ -133,6 +139,8 @@ llvm::Error Executor::runTransactional(const planner::Step &step, int index) {
                                  step.sql);
   if (options.record)
     text += recordSql(step, index, "done", "", 0) + ";\n";
+  if (!alsoCommit.empty())
+    text += alsoCommit.str() + ";\n";
   text += "COMMIT";
   return withRetries(step, [&]() -> llvm::Error {
     llvm::Expected<Result> r = conn.exec(text);

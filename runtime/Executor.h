@@ -42,14 +42,20 @@ public:
   Executor(Connection &conn, ExecOptions options) : conn(conn), options(std::move(options)) {}
 
   /// Runs \p step, the \p index-th step of its node in its phase, unless \p done says it
-  /// completed already.
-  llvm::Error run(const planner::Step &step, int index, const StepRecord *previous);
+  /// completed already. \p alsoCommit (SQL) runs in the step's transaction, after it:
+  /// only for a transactional step that is not done (see runsInOneTransaction).
+  llvm::Error run(const planner::Step &step, int index, const StepRecord *previous,
+                  llvm::StringRef alsoCommit = "");
+  /// Whether run() commits \p step in one transaction that can carry more SQL.
+  static bool runsInOneTransaction(const planner::Step &step, const StepRecord *previous) {
+    return step.transactional && !step.isBackfill && !(previous && previous->done);
+  }
 
   /// The hash that identifies a step's SQL in strata_steps.
   static std::string hashOf(const planner::Step &step);
 
 private:
-  llvm::Error runTransactional(const planner::Step &step, int index);
+  llvm::Error runTransactional(const planner::Step &step, int index, llvm::StringRef alsoCommit);
   llvm::Error runNonTransactional(const planner::Step &step, int index);
   llvm::Error runBackfill(const planner::Step &step, int index, const StepRecord *previous);
   llvm::Error recordDone(const planner::Step &step, int index, bool inTransaction);

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -139,17 +140,12 @@ llvm::Expected<DatabaseStatus> Runner::status() {
     return exists.takeError();
   std::vector<NodeRecord> records;
   if (*exists) {
-    // One consistent snapshot of the state, even while an apply is running.
-    llvm::Expected<Result> begin =
-        conn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (!begin)
-      return begin.takeError();
+    // One statement: one consistent snapshot of the state, even while an apply is
+    // running (a transaction around it only added two round trips).
     llvm::Expected<std::vector<NodeRecord>> r = store.nodes();
     if (!r)
       return r.takeError();
     records = std::move(*r);
-    if (auto end = conn->exec("COMMIT"); !end)
-      return end.takeError();
   }
   out.needsBootstrap = !*exists || records.empty();
   std::vector<compiler::VersionRef> targets = options.targets;
@@ -159,31 +155,32 @@ llvm::Expected<DatabaseStatus> Runner::status() {
   std::set<compiler::VersionRef> needed;
   for (compiler::VersionRef r : graph.closure(targets))
     needed.insert(r);
-  for (unsigned s = 0; s < project.subsystems.size(); ++s) {
-    const compiler::Subsystem &sub = project.subsystems[s];
-    SubsystemStatus st;
-    st.name = sub.name;
-    for (compiler::VersionRef node : graph.order()) {
-      if (node.subsystem != s)
-        continue;
-      const compiler::Version &v = project.at(node);
-      auto rec = llvm::find_if(records, [&](const NodeRecord &r) {
-        return r.subsystem == sub.name && r.version == v.text;
-      });
-      if (rec == records.end()) {
-        if (needed.count(node) && !out.needsBootstrap)
-          st.fresh.push_back(v.text);
-        continue;
-      }
-      if (rec->checksum != v.checksum)
-        st.changed.push_back(v.text);
-      (rec->executed ? st.executed : st.pending).push_back(v.text);
+  // Fix: records looked up by name, nodes walked once. Searching the records for every
+  // node of every subsystem made status quadratic: seconds for 10,000 executed versions.
+  std::map<std::pair<llvm::StringRef, llvm::StringRef>, const NodeRecord *> byName;
+  for (const NodeRecord &r : records)
+    byName.try_emplace({r.subsystem, r.version}, &r);
+  out.subsystems.resize(project.subsystems.size());
+  for (compiler::VersionRef node : graph.order()) {
+    const compiler::Subsystem &sub = project.subsystems[node.subsystem];
+    SubsystemStatus &st = out.subsystems[node.subsystem];
+    const compiler::Version &v = project.at(node);
+    auto rec = byName.find({sub.name, v.text});
+    if (rec == byName.end()) {
+      if (needed.count(node) && !out.needsBootstrap)
+        st.fresh.push_back(v.text);
+      continue;
     }
-    for (const NodeRecord &r : records)
-      if (r.subsystem == sub.name && !sub.findVersion(r.version))
-        st.unknown.push_back(r.version);
-    out.subsystems.push_back(std::move(st));
+    if (rec->second->checksum != v.checksum)
+      st.changed.push_back(v.text);
+    (rec->second->executed ? st.executed : st.pending).push_back(v.text);
   }
+  for (unsigned s = 0; s < project.subsystems.size(); ++s)
+    out.subsystems[s].name = project.subsystems[s].name;
+  for (const NodeRecord &r : records)
+    if (auto s = project.findSubsystem(r.subsystem);
+        s && !project.subsystems[*s].findVersion(r.version))
+      out.subsystems[*s].unknown.push_back(r.version);
   return out;
 }
 
@@ -196,15 +193,40 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
   if (!done)
     return done.takeError();
   Executor executor(session.work, options.exec);
+  // Each node's steps, in plan order (looked up, not searched for: scanning every step for
+  // every node was quadratic in the size of the plan).
+  std::map<std::pair<llvm::StringRef, llvm::StringRef>, std::vector<const planner::Step *>>
+      stepsOf;
+  for (const planner::Step &step : plan.steps)
+    stepsOf[{step.subsystem, step.version}].push_back(&step);
+  static const std::vector<const planner::Step *> noSteps;
   for (const planner::NodeId &node : nodes) {
     auto start = std::chrono::steady_clock::now();
-    int index = 0;
-    for (const planner::Step &step : plan.steps) {
-      if (step.subsystem != node.subsystem || step.version != node.version)
-        continue;
+    auto own = stepsOf.find({node.subsystem, node.version});
+    const std::vector<const planner::Step *> &steps =
+        own == stepsOf.end() ? noSteps : own->second;
+    bool pending = phase == planner::Phase::Up && llvm::is_contained(pendingAfterUp, node);
+    NodeRecord record{node.subsystem, node.version, node.checksum, !pending};
+    const char *phaseText = phase == planner::Phase::Finish ? "finish" : planner::phaseName(phase);
+    bool recorded = !recordNodes;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const planner::Step &step = *steps[i];
+      int index = static_cast<int>(i);
       StepKey key{step.subsystem, step.version, planner::phaseName(step.phase), index};
       auto it = done->find(key);
-      if (llvm::Error err = executor.run(step, index, it == done->end() ? nullptr : &it->second))
+      const StepRecord *previous = it == done->end() ? nullptr : &it->second;
+      // The node's record commits with its last step when that step is one transaction:
+      // one round trip and one transaction for a small version instead of two of each.
+      std::string alsoCommit;
+      if (!recorded && i + 1 == steps.size() && Executor::runsInOneTransaction(step, previous)) {
+        alsoCommit = StateStore::recordNodeSql(
+            record, phaseText,
+            fmt::format("{} + (extract(epoch from clock_timestamp() - now()) * 1000)::bigint",
+                        millisSince(start)),
+            options.strataVersion);
+        recorded = true;
+      }
+      if (llvm::Error err = executor.run(step, index, previous, alsoCommit))
         return llvm::joinErrors(
             failure(fmt::format("{} {} step {} failed ({}; at {}); fix the cause and run "
                                 "'strata apply {}' again: it resumes here",
@@ -212,16 +234,13 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
                                 step.reason, step.location.empty() ? "?" : step.location,
                                 planner::phaseName(phase))),
             std::move(err));
-      ++index;
     }
     if (!recordNodes)
       continue;
-    bool pending = phase == planner::Phase::Up && llvm::is_contained(pendingAfterUp, node);
-    NodeRecord record{node.subsystem, node.version, node.checksum, !pending};
-    const char *phaseText = phase == planner::Phase::Finish ? "finish" : planner::phaseName(phase);
-    if (llvm::Error err = store.recordNode(record, phaseText, millisSince(start),
-                                           options.strataVersion))
-      return err;
+    if (!recorded)
+      if (llvm::Error err = store.recordNode(record, phaseText, millisSince(start),
+                                             options.strataVersion))
+        return err;
     log << fmt::format("{} {}: {}\n", nodeName(node),
                        phase == planner::Phase::Up ? "migrated up" : planner::phaseName(phase),
                        phase == planner::Phase::Up ? (pending ? "pending finish" : "executed")
@@ -379,12 +398,17 @@ llvm::Error Runner::up() {
   llvm::Expected<planner::Plan> finishPlan = planner::makePlan(project, graph, request, locate);
   if (!finishPlan)
     return finishPlan.takeError();
+  // The applied nodes with finish steps (by name: a scan of the nodes for every step was
+  // quadratic), in the order of their first finish step.
+  std::map<std::pair<llvm::StringRef, llvm::StringRef>, const planner::NodeId *> applied;
+  for (const planner::NodeId &n : plan->applies)
+    applied.try_emplace({n.subsystem, n.version}, &n);
   std::vector<planner::NodeId> pendingAfter;
+  std::set<const planner::NodeId *> listed;
   for (const planner::Step &s : finishPlan->steps)
-    for (const planner::NodeId &n : plan->applies)
-      if (n.subsystem == s.subsystem && n.version == s.version &&
-          !llvm::is_contained(pendingAfter, n))
-        pendingAfter.push_back(n);
+    if (auto it = applied.find({s.subsystem, s.version});
+        it != applied.end() && listed.insert(it->second).second)
+      pendingAfter.push_back(*it->second);
   if (llvm::Error err = runSteps(**session, *plan, planner::Phase::Up, plan->applies, pendingAfter))
     return err;
   log << fmt::format("{} version(s) processed: {} executed, {} pending finish\n",

@@ -142,7 +142,17 @@ llvm::Expected<std::map<StepKey, StepRecord>> StateStore::steps() {
 
 llvm::Error StateStore::recordNode(const NodeRecord &node, llvm::StringRef phase, int64_t millis,
                                    llvm::StringRef strataVersion) {
+  llvm::Expected<Result> r =
+      conn.exec(recordNodeSql(node, phase, std::to_string(millis), strataVersion));
+  if (!r)
+    return r.takeError();
+  return llvm::Error::success();
+}
+
+std::string StateStore::recordNodeSql(const NodeRecord &node, llvm::StringRef phase,
+                                      llvm::StringRef millisSql, llvm::StringRef strataVersion) {
   using planner::sql::literal;
+  std::string millis = "(" + millisSql.str() + ")";
   std::string status = literal(node.executed ? "executed" : "pending");
   std::string sql;
   if (phase == "finish")
@@ -161,10 +171,7 @@ llvm::Error StateStore::recordNode(const NodeRecord &node, llvm::StringRef phase
         "EXCLUDED.up_ms, client = EXCLUDED.client, strata_version = EXCLUDED.strata_version",
         literal(node.subsystem), literal(node.version), literal(node.checksum), status, millis,
         node.executed ? "now()" : "NULL", millis, literal(clientName()), literal(strataVersion));
-  llvm::Expected<Result> r = conn.exec(sql);
-  if (!r)
-    return r.takeError();
-  return llvm::Error::success();
+  return sql;
 }
 
 llvm::Error StateStore::forgetNode(llvm::StringRef subsystem, llvm::StringRef version) {

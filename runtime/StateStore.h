@@ -66,6 +66,10 @@ public:
 
   llvm::Error recordNode(const NodeRecord &node, llvm::StringRef phase, int64_t millis,
                          llvm::StringRef strataVersion);
+  /// The statement recordNode runs, with the duration as an SQL expression (in ms), so
+  /// that it can commit in the transaction of the node's last step.
+  static std::string recordNodeSql(const NodeRecord &node, llvm::StringRef phase,
+                                   llvm::StringRef millisSql, llvm::StringRef strataVersion);
   /// Forgets a node's steps and record (`--force` re-runs it).
   llvm::Error forgetNode(llvm::StringRef subsystem, llvm::StringRef version);
 

@@ -468,6 +468,37 @@ TEST_F(ApplyTest, BootstrapUpFinishStatusReset) {
   EXPECT_THAT(o.err, HasSubstr("not bootstrapped"));
 }
 
+// A small version costs one round trip and one transaction: its node record commits in
+// the transaction of its last step (same xmin), with a duration that makes sense.
+TEST_F(ApplyTest, NodeRecordCommitsWithItsLastStep) {
+  TestDatabase db("apply_onetx");
+  ASSERT_TRUE(db.ok());
+  ProjectDir dir(R"(
+subsystem app {
+  version "1.0.0" {
+    table t { id bigint primary key }
+  }
+  version "1.1.0" {
+    alter table t { add column a integer }
+  }
+  version "1.2.0" {
+    table u { id bigint primary key }
+  }
+}
+)");
+  std::optional<runtime::Connection> conn = db.connect();
+  ASSERT_TRUE(conn);
+  Outcome o = strata(dir, db, {"apply", "bootstrap", "--to", "app@1.0.0"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  o = strata(dir, db, {"apply", "up"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  EXPECT_EQ(query(*conn, "SELECT string_agg(n.version || ':' || (n.xmin::text = s.xmin::text) || "
+                         "':' || (n.up_ms >= 0) || ':' || (n.up_started_at <= n.up_finished_at), "
+                         "',' ORDER BY n.version) FROM strata_nodes n JOIN strata_steps s USING "
+                         "(subsystem, version) WHERE n.subsystem = 'app' AND s.phase = 'up'"),
+            "1.1.0:true:true:true,1.2.0:true:true:true");
+}
+
 TEST_F(ApplyTest, UpForceDespitePendingFinish) {
   TestDatabase db("apply");
   ASSERT_TRUE(db.ok());

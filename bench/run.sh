@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The benchmarks of docs/performance.md, with one command:
+#
+#   bash bench/run.sh            # everything (about 10 minutes on a quiet 2-core machine)
+#   bash bench/run.sh stages     # only the per-stage Google Benchmark suite (no database)
+#
+# 1. stages: every stage (parse, compile, graph, plan up/finish/bootstrap, render SQL/JSON)
+#    from 100 to 20,000 versions: prints the table, writes docs/performance-stages.svg.
+# 2. cli: `strata check` and `strata plan up` of 10,000 versions (200 subsystems x 50),
+#    end to end: wall time (hyperfine) and peak RSS (/usr/bin/time).
+# 3. db (needs PostgreSQL, started with scripts/pg.sh on a private state file):
+#    `strata apply up` of 1,000 small versions against `psql -1 -f` on the same SQL, the
+#    round trips of each (strace), and `strata status` with 10,000 executed versions.
+#
+# Results go to $STRATA_BENCH_OUT (default build/bench-results). Figures are never asserted:
+# they are printed, with `uptime`, since the machine's load changes wall times.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${STRATA_BUILD:-$ROOT/build}"
+OUT="${STRATA_BENCH_OUT:-$BUILD/bench-results}"
+WHAT="${1:-all}"
+mkdir -p "$OUT"
+
+if [[ ! -f "$BUILD/build.ninja" ]]; then
+  bash "$ROOT/scripts/build.sh" "$BUILD"
+fi
+cmake --build "$BUILD" -j2 --target strata strata_gen strata_stages strata_bench_report >/dev/null
+STRATA="$BUILD/cli/strata"
+GEN="$BUILD/bench/strata_gen"
+RUNS="${STRATA_BENCH_RUNS:-5}"
+
+say() { printf '\n== %s\n' "$*"; }
+say "machine: $(nproc) cores; load: $(uptime | sed 's/.*load average/load average/')"
+
+if [[ "$WHAT" == all || "$WHAT" == stages ]]; then
+  say "stages (Google Benchmark; time per run / heap peak of one run)"
+  "$BUILD/bench/strata_stages" --benchmark_min_time=0.2 --benchmark_out="$OUT/stages.json" \
+    --benchmark_out_format=json >"$OUT/stages.txt"
+  "$BUILD/bench/strata_bench_report" "$OUT/stages.json" "$ROOT/docs/performance-stages.svg"
+  echo "plot: docs/performance-stages.svg"
+fi
+
+if [[ "$WHAT" == all || "$WHAT" == cli ]]; then
+  say "cli: check and plan up of 10,000 versions (200 subsystems x 50)"
+  rm -rf "$OUT/p10k"
+  "$GEN" 200 50 42 "$OUT/p10k"
+  du -sh "$OUT/p10k" | sed 's/^/source: /'
+  for cmd in "check $OUT/p10k" "plan up $OUT/p10k"; do
+    # shellcheck disable=SC2086
+    /usr/bin/time -f "strata $cmd: %e s wall, %M KB peak RSS" "$STRATA" $cmd >/dev/null
+  done
+  hyperfine -N -w 1 -r "$RUNS" --export-markdown "$OUT/cli.md" \
+    "$STRATA check $OUT/p10k" "$STRATA plan up $OUT/p10k" \
+    "bash -c '$STRATA check $OUT/p10k >/dev/null && $STRATA plan up $OUT/p10k >/dev/null'"
+  cat "$OUT/cli.md"
+  # Growth: check + plan up at 1/4, 1/2 and all of the 200 subsystems.
+  for s in 50 100 200 400; do
+    rm -rf "$OUT/g$s"
+    "$GEN" "$s" 50 42 "$OUT/g$s"
+    /usr/bin/time -f "$((s * 50)) versions: check + plan up %e s wall, %M KB peak RSS" \
+      bash -c "'$STRATA' check '$OUT/g$s' >/dev/null && '$STRATA' plan up '$OUT/g$s' >/dev/null"
+  done
+fi
+
+if [[ "$WHAT" == all || "$WHAT" == db ]]; then
+  export STRATA_PG_STATE="${STRATA_PG_STATE:-/tmp/strata-pg-state.bench.$$}"
+  eval "$(bash "$ROOT/scripts/pg.sh" start)"
+  trap 'bash "$ROOT/scripts/pg.sh" stop' EXIT
+  say "db: PostgreSQL $(psql -XAtc 'show server_version'), fsync=$(psql -XAtc 'show fsync')"
+
+  # 1,000 small versions: 10 subsystems x 101 versions, bootstrapped at 1.0.0 each, so
+  # that `apply up` runs the other 1,000 (one new table or one added column each).
+  rm -rf "$OUT/small"
+  "$GEN" --small 10 101 42 "$OUT/small"
+  base="core@1.0.0"
+  for i in $(seq 1 9); do base="$base,plugin_$i@1.0.0"; done
+  dropdb --if-exists bench_base >/dev/null 2>&1
+  createdb bench_base
+  "$STRATA" apply bootstrap --db "dbname=bench_base" --to "$base" "$OUT/small" >/dev/null
+  "$STRATA" plan up --db "dbname=bench_base" --format sql "$OUT/small" >"$OUT/up.sql"
+  # The same statements for psql -1 (one transaction for the whole file): without the
+  # per-step BEGIN/COMMIT and lock settings of strata's SQL rendering.
+  grep -v -E '^(BEGIN|COMMIT|SET LOCAL .*);$' "$OUT/up.sql" >"$OUT/up-plain.sql"
+  echo "steps: $(grep -c '^BEGIN;$' "$OUT/up.sql") in $(grep -c '^-- ' "$OUT/up.sql" || true) comment lines"
+  fresh="dropdb --if-exists bench_run; createdb -T bench_base bench_run"
+  hyperfine -w 1 -r "$RUNS" --prepare "$fresh" --export-markdown "$OUT/apply.md" \
+    -n "strata apply up (1,000 versions)" "$STRATA apply up --db dbname=bench_run $OUT/small" \
+    -n "psql -1 -f (same SQL)" "psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_run -f $OUT/up-plain.sql"
+  cat "$OUT/apply.md"
+
+  say "round trips (sendto calls to the server, strace)"
+  bash -c "$fresh" >/dev/null 2>&1
+  strace -f -qq -e trace=sendto -o "$OUT/strata.strace" \
+    "$STRATA" apply up --db dbname=bench_run "$OUT/small" >/dev/null
+  bash -c "$fresh" >/dev/null 2>&1
+  strace -f -qq -e trace=sendto -o "$OUT/psql.strace" \
+    psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_run -f "$OUT/up-plain.sql" >/dev/null
+  echo "strata apply up: $(grep -c sendto "$OUT/strata.strace") round trips"
+  echo "psql -1 -f:      $(grep -c sendto "$OUT/psql.strace") round trips"
+
+  say "status with 10,000 executed versions"
+  [[ -d "$OUT/p10k" ]] || "$GEN" 200 50 42 "$OUT/p10k"
+  dropdb --if-exists bench_status >/dev/null 2>&1
+  createdb bench_status
+  "$STRATA" apply bootstrap --db "dbname=bench_status" "$OUT/p10k" >/dev/null
+  echo "executed versions: $(psql -XAtd bench_status -c "select count(*) from strata_nodes where subsystem <> 'strata'")"
+  /usr/bin/time -f "strata status: %e s wall, %M KB peak RSS" \
+    "$STRATA" status --db dbname=bench_status "$OUT/p10k" >/dev/null
+  hyperfine -N -w 1 -r "$RUNS" --export-markdown "$OUT/status.md" \
+    "$STRATA status --db dbname=bench_status $OUT/p10k"
+  cat "$OUT/status.md"
+fi
+
+say "load at the end: $(uptime | sed 's/.*load average/load average/')"
