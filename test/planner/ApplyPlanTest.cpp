@@ -31,6 +31,7 @@
 #include "planner/VersionGraph.h"
 #include "runtime/Inspector.h"
 #include "runtime/Runner.h"
+#include "test/support/Catalog.h"
 #include "test/support/Workload.h"
 
 #include <gtest/gtest.h>
@@ -46,12 +47,14 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <set>
 #include <unistd.h>
 
 using namespace strata;
+using test::catalogOf;
+using test::columnOrderDiff;
 using test::Value;
+using test::withoutColumnOrder;
 using test::Workload;
 using test::WorkloadRun;
 
@@ -337,39 +340,6 @@ private:
   std::optional<runtime::Connection> admin;
 };
 
-/// The catalog as text: the Schema model, then what the model has no place for but a
-/// finished upgrade must not leave behind.
-std::string catalogOf(runtime::Connection &conn) {
-  llvm::Expected<runtime::Inspection> inspection = runtime::inspect(conn, {});
-  if (!inspection)
-    return "inspect failed: " + llvm::toString(inspection.takeError());
-  std::string out = runtime::describeSchema(inspection->schema);
-  for (const runtime::InvalidIndex &i : inspection->invalidIndexes)
-    out += "INVALID index " + i.index.name + " on " + i.table + "\n";
-  for (const runtime::ConstraintRef &c : inspection->notValidConstraints)
-    out += "NOT VALID constraint " + c.name + " on " + c.table + "\n";
-  for (const std::string &u : inspection->unsupported)
-    out += "unsupported: " + u + "\n";
-  // strata's own objects start with "strata_"; helpers of a plan never do.
-  const char *extras[][2] = {
-      {"views", "SELECT relname FROM pg_class WHERE relkind IN ('v', 'm') AND relnamespace = "
-                "'public'::regnamespace"},
-      {"sequences", "SELECT relname FROM pg_class WHERE relkind = 'S' AND relnamespace = "
-                    "'public'::regnamespace"},
-      {"functions", "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace"},
-      {"triggers", "SELECT tgrelid::regclass || '.' || tgname FROM pg_trigger WHERE NOT "
-                   "tgisinternal"},
-  };
-  for (const auto &[what, query] : extras) {
-    std::string sql = std::string("SELECT coalesce(string_agg(x, ', ' ORDER BY x), '') FROM (") +
-                      query + ") AS q(x) WHERE x NOT LIKE 'strata\\_%'";
-    llvm::Expected<runtime::Result> r = conn.exec(sql);
-    out += std::string(what) + ": " +
-           (r ? r->get(0, 0).str() : "failed: " + llvm::toString(r.takeError())) + "\n";
-  }
-  return out;
-}
-
 /// One line per row: "table (key): column=value, ...".
 std::string describeRows(const std::map<std::string, std::map<std::string, Value>> &rows) {
   std::string out;
@@ -379,40 +349,6 @@ std::string describeRows(const std::map<std::string, std::map<std::string, Value
       out += " " + column + "=" + value.value_or("NULL");
     out += "\n";
   }
-  return out;
-}
-
-/// \p description (describeSchema) without column positions, sorted again.
-std::string withoutColumnOrder(const std::string &description) {
-  static const std::regex position(R"(^(table \S+ column )[0-9]+ )");
-  llvm::SmallVector<llvm::StringRef, 64> lines;
-  llvm::StringRef(description).split(lines, '\n', -1, /*KeepEmpty=*/false);
-  std::vector<std::string> out;
-  for (llvm::StringRef line : lines)
-    out.push_back(std::regex_replace(line.str(), position, "$1"));
-  std::sort(out.begin(), out.end());
-  return llvm::join(out, "\n") + "\n";
-}
-
-/// The column lines of two descriptions that differ, "-" for \p a and "+" for \p b.
-std::string columnOrderDiff(const std::string &a, const std::string &b) {
-  auto columns = [](const std::string &d) {
-    llvm::SmallVector<llvm::StringRef, 64> lines;
-    llvm::StringRef(d).split(lines, '\n', -1, /*KeepEmpty=*/false);
-    std::set<std::string> out;
-    for (llvm::StringRef line : lines)
-      if (line.contains(" column "))
-        out.insert(line.str());
-    return out;
-  };
-  std::set<std::string> ca = columns(a), cb = columns(b);
-  std::string out;
-  for (const std::string &line : ca)
-    if (!cb.count(line))
-      out += "  - " + line + "\n";
-  for (const std::string &line : cb)
-    if (!ca.count(line))
-      out += "  + " + line + "\n";
   return out;
 }
 
