@@ -95,6 +95,8 @@ llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
     }
     if (!announced) {
       log << "waiting for another strata apply to finish...\n";
+      // Fix: flushed. To a pipe (a CI log) the line came out only when the wait was over.
+      log.flush();
       announced = true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
