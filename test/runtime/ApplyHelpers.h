@@ -259,8 +259,12 @@ inline std::string backfillInvariant(runtime::Connection &conn, const BackfillSt
     return "coalesce((SELECT rows_done FROM strata_steps WHERE phase = 'up' AND step = " +
            std::to_string(step) + "), 0)";
   };
-  std::string sql = "SELECT concat_ws(' ', " + rowsDone(steps.fillC) +
-                    ", (SELECT count(*) FROM t WHERE c IS NOT NULL), " + rowsDone(steps.bumpN) +
+  // Killed before the step that adds c committed: there is no c to count yet.
+  bool hasC = query(conn, "SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass AND "
+                          "attname = 'c' AND NOT attisdropped") == "1";
+  std::string sql = "SELECT concat_ws(' ', " + rowsDone(steps.fillC) + ", " +
+                    (hasC ? "(SELECT count(*) FROM t WHERE c IS NOT NULL)" : "0") + ", " +
+                    rowsDone(steps.bumpN) +
                     ", (SELECT count(*) FROM t WHERE n = id + 1), (SELECT count(*) FROM t "
                     "WHERE n > id + 1))";
   std::string v = query(conn, sql).value_or("? ? ? ? ?");
