@@ -5,6 +5,7 @@
 #include "runtime/PgError.h"
 
 #include <libpq-fe.h>
+#include <llvm/ADT/SmallVector.h>
 
 #include <cassert>
 #include <utility>
@@ -29,6 +30,21 @@ std::string field(const PGresult *res, int code) { return trimmed(PQresultErrorF
 llvm::Error resultError(PGconn *conn, const PGresult *res) {
   std::string sqlState = res ? field(res, PG_DIAG_SQLSTATE) : std::string();
   std::string message = res ? field(res, PG_DIAG_MESSAGE_PRIMARY) : std::string();
+  // Fix: a session the server ends (pg_terminate_backend, a shutdown, a crash) sends its
+  // reason as a FATAL message, then closes; the result only said "server closed the
+  // connection unexpectedly". libpq keeps the reason in the connection's message: the
+  // severity labels go, PgError puts the lines on one.
+  if (message.empty() && PQstatus(conn) == CONNECTION_BAD) {
+    llvm::SmallVector<llvm::StringRef, 4> lines;
+    llvm::StringRef(PQerrorMessage(conn)).split(lines, '\n', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef line : lines) {
+      line = line.trim();
+      for (llvm::StringRef label : {"FATAL:", "ERROR:", "PANIC:"})
+        if (line.consume_front(label))
+          line = line.ltrim();
+      message += (message.empty() ? "" : "\n") + line.str();
+    }
+  }
   if (message.empty())
     message = res ? trimmed(PQresultErrorMessage(res)) : std::string();
   if (message.empty())

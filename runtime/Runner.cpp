@@ -45,19 +45,22 @@ StatusCode DatabaseStatus::code() const {
   return StatusUpToDate;
 }
 
+// Fix: the runner lock is held by the session that does the work. It was held by a
+// second, idle connection: when that one was terminated (pg_terminate_backend by an
+// administrator, idle_session_timeout, a pooler or a firewall dropping idle sessions)
+// PostgreSQL released the lock while the runner went on, and a waiting runner took it
+// and ran the same steps at the same time (the same backfill twice, its progress records
+// overwriting each other, then "constraint already exists"). Now the lock and the work
+// share one fate: whatever ends the session ends the run at its next statement.
 struct Runner::Session {
   Connection work;
-  Connection lock;
 };
 
 llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
   llvm::Expected<Connection> work = Connection::open(options.connInfo);
   if (!work)
     return work.takeError();
-  llvm::Expected<Connection> lock = Connection::open(options.connInfo);
-  if (!lock)
-    return lock.takeError();
-  auto session = std::make_unique<Session>(Session{std::move(*work), std::move(*lock)});
+  auto session = std::make_unique<Session>(Session{std::move(*work)});
   // Fix: PostgreSQL notices a dead client only when it next talks to it, so the backend
   // of a killed strata went on with its statement unobserved (a concurrent index build
   // for hours, waiting for old snapshots for ever) while holding a lock the next run
@@ -72,7 +75,7 @@ llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
   bool announced = false;
   for (;;) {
     llvm::Expected<Result> r =
-        session->lock.exec(fmt::format("SELECT pg_try_advisory_lock({})", runnerLockKey));
+        session->work.exec(fmt::format("SELECT pg_try_advisory_lock({})", runnerLockKey));
     if (!r)
       return r.takeError();
     if (r->get(0, 0) == "t")
@@ -80,7 +83,7 @@ llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
     auto waited = std::chrono::steady_clock::now() - start;
     if (waited >= options.runnerLockWait) {
       std::string holder;
-      llvm::Expected<Result> who = session->lock.exec(fmt::format(
+      llvm::Expected<Result> who = session->work.exec(fmt::format(
           "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, "
           "'local'), now() - a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON "
           "a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND "
@@ -97,6 +100,8 @@ llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
     }
     if (!announced) {
       log << "waiting for another strata apply to finish...\n";
+      // Fix: flushed. To a pipe (a CI log) the line came out only when the wait was over.
+      log.flush();
       announced = true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

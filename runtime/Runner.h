@@ -1,7 +1,8 @@
 // The runner: `strata apply bootstrap|up|finish`, `status` and `reset` as library
 // functions, with Kong's semantics and its failures fixed.
 //
-// One runner at a time: a session-level advisory lock on a dedicated connection, taken
+// One runner at a time: a session-level advisory lock held by the session that runs the
+// steps (so that losing the session loses the lock and stops the run together), taken
 // with pg_try_advisory_lock in a polling loop (a blocking pg_advisory_lock would deadlock
 // against CREATE INDEX CONCURRENTLY) and released by PostgreSQL if the runner dies. The
 // state is re-read under the lock, every step is recorded in its own transaction, and

@@ -4,6 +4,7 @@
 #   eval "$(scripts/pg.sh start)"   # initdb + start; prints `export ...` lines
 #   scripts/pg.sh env               # prints the same lines again
 #   scripts/pg.sh stop              # fast shutdown, removes the data dir
+#   scripts/pg.sh restart [fast|immediate]   # shutdown mode (default fast), then start again
 #
 # The cluster lives in a fresh `mktemp -d /tmp/strata-pg.XXXXXX` dir, trusts every local
 # user, and listens on a Unix socket in that dir only (no TCP), so several can run side by
@@ -133,12 +134,29 @@ cmdStop() {
   rm -f "$STATE"
 }
 
+# A restart in the given shutdown mode (immediate: no checkpoint, crash recovery on start),
+# with the options of the first start; for tests of what a restart does to clients.
+cmdRestart() {
+  local mode="${1:-fast}"
+  [[ "$mode" == fast || "$mode" == immediate ]] ||
+    { log "error: restart mode must be 'fast' or 'immediate', got '$mode'"; exit 2; }
+  if ! readState || ! isRunning "$stateDir"; then
+    log "error: no running server recorded in $STATE (run 'pg.sh start')"
+    exit 1
+  fi
+  log "restarting server in $stateDir ($mode shutdown)"
+  asOwner "$stateDir" "$PGBIN/pg_ctl" -D "$stateDir/data" -l "$stateDir/server.log" -m "$mode" \
+    -w -t 60 restart >"$stateDir/pg_ctl.log" 2>&1 ||
+    { cat "$stateDir/pg_ctl.log" >&2; showLog "$stateDir/server.log"; log "error: restart failed"; exit 1; }
+}
+
 case "${1:-}" in
   start) cmdStart ;;
   stop) cmdStop ;;
+  restart) cmdRestart "${2:-fast}" ;;
   env) cmdEnv ;;
   *)
-    echo "usage: $0 start|stop|env" >&2
+    echo "usage: $0 start|stop|env|restart [fast|immediate]" >&2
     exit 2
     ;;
 esac

@@ -31,6 +31,7 @@
 #include "planner/VersionGraph.h"
 #include "runtime/Inspector.h"
 #include "runtime/Runner.h"
+#include "test/support/Catalog.h"
 #include "test/support/Upgrade.h"
 #include "test/support/Workload.h"
 
@@ -51,7 +52,10 @@
 #include <unistd.h>
 
 using namespace strata;
+using test::catalogOf;
+using test::columnOrderDiff;
 using test::Value;
+using test::withoutColumnOrder;
 using test::Workload;
 using test::WorkloadRun;
 

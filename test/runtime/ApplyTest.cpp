@@ -18,6 +18,7 @@
 #include "planner/VersionGraph.h"
 #include "runtime/Inspector.h"
 #include "runtime/Runner.h"
+#include "test/runtime/ApplyHelpers.h"
 #include "test/runtime/TestDatabase.h"
 
 #include <gmock/gmock.h>
@@ -29,6 +30,7 @@
 #include <sstream>
 
 using namespace strata;
+using namespace strata::test;
 using test::ProjectDir;
 using test::query;
 using test::StrataProcess;
@@ -39,6 +41,9 @@ using Outcome = StrataProcess::Outcome;
 using namespace std::chrono_literals;
 
 namespace {
+
+// A function of ApplyHelpers.h named like the namespace: found here first.
+using test::strata;
 
 // --- projects -----------------------------------------------------------------------------
 
@@ -66,204 +71,6 @@ subsystem app {
   }
 }
 )";
-
-/// A version with every kind of step: DDL in a transaction, a trigger, two backfills (the
-/// second one, n = n + 1, is not idempotent: a batch applied twice shows in the data), a
-/// NOT VALID check and its validation, a concurrent index build.
-const char *crashProject = R"(
-subsystem app {
-  version "1.0.0" {
-    table t {
-      id bigint primary key
-      a  integer
-      n  integer
-      b  text
-    }
-  }
-  version "1.1.0" {
-    alter table t {
-      add column c integer not null fill ((a * 2))
-      add index t_b_idx (b)
-    }
-    backfill t set n = ((n + 1))
-  }
-}
-)";
-
-/// Rows for crashProject's table t: n = id, so n = id + 1 after the backfill ran exactly
-/// once over a row.
-std::string seedCrashRows(int rows) {
-  return "INSERT INTO t (id, a, n, b) SELECT g, g % 1000, g, md5(g::text) FROM "
-         "generate_series(1, " +
-         std::to_string(rows) + ") g";
-}
-
-// --- helpers ----------------------------------------------------------------------------
-
-std::string show(const Outcome &o) {
-  std::ostringstream os;
-  os << "exit " << o.exitCode;
-  if (o.signal)
-    os << " (signal " << o.signal << ")";
-  os << " after " << o.elapsed.count() << " ms\n--- stdout ---\n"
-     << o.out << "--- stderr ---\n"
-     << o.err;
-  return os.str();
-}
-
-/// `strata ARGS -s DIR --db CONNINFO`.
-Outcome strata(const ProjectDir &dir, const TestDatabase &db, std::vector<std::string> args) {
-  args.insert(args.end(), {"-s", dir.path(), "--db", db.connInfo()});
-  return test::runStrata(args);
-}
-
-std::vector<std::string> withDb(const ProjectDir &dir, const TestDatabase &db,
-                                std::vector<std::string> args) {
-  args.insert(args.end(), {"-s", dir.path(), "--db", db.connInfo()});
-  return args;
-}
-
-/// Everything a run could change, as text: the catalog of the public schema (strata's own
-/// tables left out) with invalid indexes and unvalidated constraints, and the data of t.
-std::string snapshot(runtime::Connection &conn) {
-  runtime::InspectOptions options;
-  llvm::Expected<runtime::Inspection> inspection = runtime::inspect(conn, options);
-  if (!inspection) {
-    ADD_FAILURE() << llvm::toString(inspection.takeError());
-    return "";
-  }
-  std::string out = runtime::describeSchema(inspection->schema);
-  for (const runtime::InvalidIndex &i : inspection->invalidIndexes)
-    out += "INVALID index " + i.index.name + " on " + i.table + "\n";
-  for (const runtime::ConstraintRef &c : inspection->notValidConstraints)
-    out += "NOT VALID constraint " + c.name + " on " + c.table + "\n";
-  out += "functions: " +
-         query(conn, "SELECT coalesce(string_agg(proname, ',' ORDER BY proname), '') FROM "
-                     "pg_proc WHERE pronamespace = 'public'::regnamespace")
-             .value_or("?") +
-         "\n";
-  out += "triggers: " +
-         query(conn, "SELECT coalesce(string_agg(tgname, ',' ORDER BY tgname), '') FROM "
-                     "pg_trigger WHERE NOT tgisinternal")
-             .value_or("?") +
-         "\n";
-  out += "data of t: " +
-         query(conn, "SELECT count(*) || ' rows, md5 ' || md5(string_agg(t::text, ',' ORDER BY "
-                     "id)) FROM t")
-             .value_or("?") +
-         "\n";
-  return out;
-}
-
-/// The recorded nodes of the project (strata's own left out), one "subsystem@version
-/// status" per line.
-std::string recordedNodes(runtime::Connection &conn) {
-  return query(conn, "SELECT string_agg(subsystem || '@' || version || ' ' || status, E'\\n' "
-                     "ORDER BY subsystem, version) FROM strata_nodes WHERE subsystem <> "
-                     "'strata'")
-      .value_or("?");
-}
-
-/// A project compiled in this process, for running the Runner in a child process.
-struct LoadedProject {
-  std::unique_ptr<compiler::Compilation> compilation;
-  const compiler::Project *project = nullptr;
-  std::unique_ptr<planner::VersionGraph> graph;
-};
-
-LoadedProject load(const std::string &name, const std::string &text) {
-  LoadedProject p;
-  p.compilation = std::make_unique<compiler::Compilation>();
-  p.compilation->addSource(name, text);
-  p.project = p.compilation->run();
-  if (!p.project) {
-    std::string diags;
-    llvm::raw_string_ostream os(diags);
-    p.compilation->diagnostics().render(os, false);
-    ADD_FAILURE() << "the project does not compile:\n" << os.str();
-    return p;
-  }
-  p.graph = std::make_unique<planner::VersionGraph>(*p.project);
-  return p;
-}
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-enum class RunPhase { Bootstrap, Up, Finish };
-
-/// Runs \p phase with the Runner in a child process that SIGKILLs itself when, within
-/// that run, it is about to start its second step or its third backfill batch: so every
-/// run completes exactly one step (or two batches) and dies at the next boundary, with
-/// its connections open. Returns the child's wait status.
-int runAndDieAtNextBoundary(const LoadedProject &p, const std::string &connInfo, RunPhase phase,
-                            int64_t batchSize) {
-  pid_t pid = fork();
-  if (pid != 0) {
-    int status = 0;
-    if (pid > 0)
-      waitpid(pid, &status, 0);
-    return status;
-  }
-  // The child: no gtest here; it ends with _exit (or the signal), never returning into
-  // the test, so the parent's connections stay untouched.
-  runtime::RunnerOptions options;
-  options.connInfo = connInfo;
-  options.runnerLockWait = 20s;
-  options.exec.batchSize = batchSize;
-  int steps = 0, batches = 0;
-  options.exec.beforeHook = [&](const planner::Step &, const char *what) {
-    bool die = std::strcmp(what, "step") == 0 ? ++steps == 2 : ++batches == 3;
-    if (die)
-      raise(SIGKILL);
-  };
-  std::string log;
-  llvm::raw_string_ostream logStream(log);
-  runtime::Runner runner(
-      *p.project, *p.graph, [](compiler::SourceRange) { return std::string(); }, options,
-      logStream);
-  llvm::Error err = phase == RunPhase::Bootstrap ? runner.bootstrap()
-                    : phase == RunPhase::Up      ? runner.up()
-                                                 : runner.finish();
-  if (err) {
-    std::string message = llvm::toString(std::move(err));
-    fprintf(stderr, "child run failed: %s\n", message.c_str());
-    _exit(1);
-  }
-  _exit(0);
-}
-
-/// How far a phase got: done steps, and rows done by backfills.
-std::pair<int64_t, int64_t> progress(runtime::Connection &conn, const std::string &phase) {
-  std::string done = query(conn, "SELECT count(*) FROM strata_steps WHERE status = 'done' AND "
-                                 "phase = '" +
-                                     phase + "'")
-                         .value_or("-1");
-  std::string rows = query(conn, "SELECT coalesce(sum(rows_done), 0) FROM strata_steps WHERE "
-                                 "phase = '" +
-                                     phase + "'")
-                         .value_or("-1");
-  return {std::stoll(done), std::stoll(rows)};
-}
-
-/// Polls \p sql until it returns "t"; false after \p timeout.
-bool waitUntil(runtime::Connection &conn, const std::string &sql,
-               std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::optional<std::string> v = query(conn, sql);
-    if (!v)
-      return false;
-    if (*v == "t")
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
 
 /// Runs plain SELECTs on t in a loop on a connection of its own, as the application would,
 /// and keeps the longest wait.
@@ -766,27 +573,6 @@ subsystem app {
 // --- 4. crash safety
 // --------------------------------------------------------------------------------
 
-/// The reference: the same project, seed and runs on another database, never interrupted.
-std::string referenceSnapshot(const ProjectDir &dir, const std::string &seed, bool finish) {
-  TestDatabase ref("ref");
-  if (!ref.ok())
-    return "";
-  std::optional<runtime::Connection> conn = ref.connect();
-  if (!conn)
-    return "";
-  Outcome o = strata(dir, ref, {"apply", "bootstrap", "--to", "app@1.0.0"});
-  EXPECT_EQ(o.exitCode, 0) << show(o);
-  if (!seed.empty())
-    query(*conn, seed);
-  o = strata(dir, ref, {"apply", "up"});
-  EXPECT_EQ(o.exitCode, 0) << show(o);
-  if (finish) {
-    o = strata(dir, ref, {"apply", "finish", "--yes"});
-    EXPECT_EQ(o.exitCode, 0) << show(o);
-  }
-  return snapshot(*conn);
-}
-
 TEST_F(ApplyTest, KilledAtEveryStepAndBatchBoundaryResumes) {
   TestDatabase db("apply");
   ASSERT_TRUE(db.ok());
@@ -799,20 +585,8 @@ TEST_F(ApplyTest, KilledAtEveryStepAndBatchBoundaryResumes) {
   const int rows = 1000;
   ASSERT_TRUE(query(*conn, seedCrashRows(rows)));
 
-  // Which steps are the two backfills (by what they set), as the plan numbers them.
-  planner::PlanRequest request;
-  request.start = planner::startingPointFrom(*project.graph, {compiler::VersionRef{0, 0}});
-  llvm::Expected<planner::Plan> plan =
-      planner::makePlan(*project.project, *project.graph, request,
-                        [](compiler::SourceRange) { return std::string(); });
-  ASSERT_TRUE(static_cast<bool>(plan)) << llvm::toString(plan.takeError());
-  int fillC = -1, bumpN = -1;
-  for (size_t i = 0; i < plan->steps.size(); ++i)
-    if (plan->steps[i].isBackfill)
-      (llvm::StringRef(plan->steps[i].backfill.set).startswith("\"c\"") ? fillC : bumpN) =
-          static_cast<int>(i);
-  ASSERT_GE(fillC, 0);
-  ASSERT_GE(bumpN, 0);
+  BackfillSteps backfills = crashBackfillSteps(project);
+  ASSERT_FALSE(HasFailure());
 
   for (RunPhase phase : {RunPhase::Up, RunPhase::Finish}) {
     const char *name = phase == RunPhase::Up ? "up" : "finish";
@@ -833,24 +607,7 @@ TEST_F(ApplyTest, KilledAtEveryStepAndBatchBoundaryResumes) {
       before = now;
       if (phase != RunPhase::Up)
         continue;
-      std::string c = query(*conn, "SELECT coalesce((SELECT rows_done FROM strata_steps WHERE "
-                                   "phase = 'up' AND step = " +
-                                       std::to_string(fillC) +
-                                       "), 0) || ' ' || (SELECT count(*) FROM t WHERE c IS NOT "
-                                       "NULL)")
-                          .value_or("?");
-      std::string n = query(*conn, "SELECT coalesce((SELECT rows_done FROM strata_steps WHERE "
-                                   "phase = 'up' AND step = " +
-                                       std::to_string(bumpN) +
-                                       "), 0) || ' ' || (SELECT count(*) FROM t WHERE n = id + 1) "
-                                       "|| ' ' || (SELECT count(*) FROM t WHERE n > id + 1)")
-                          .value_or("?");
-      llvm::StringRef cr(c), nr(n);
-      EXPECT_EQ(cr.split(' ').first, cr.split(' ').second) << "run " << runs << ": " << c;
-      EXPECT_EQ(nr.split(' ').first, nr.split(' ').second.split(' ').first)
-          << "run " << runs << ": " << n;
-      EXPECT_EQ(nr.split(' ').second.split(' ').second, "0")
-          << "run " << runs << ": rows bumped twice";
+      EXPECT_EQ(backfillInvariant(*conn, backfills), "") << "run " << runs;
     }
     EXPECT_GE(runs, phase == RunPhase::Up ? 10 : 1) << "the boundaries were not exercised";
     std::cerr << "[ info ] " << name << ": killed " << runs << " times, then completed\n";

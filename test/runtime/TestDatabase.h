@@ -68,9 +68,11 @@ inline std::optional<std::string> query(runtime::Connection &conn, const std::st
 /// and dropped, with whatever connections are left, when the object dies.
 class TestDatabase {
 public:
-  /// Creates the database; check ok() (false: a gtest failure was reported).
-  explicit TestDatabase(const std::string &tag) {
-    std::optional<std::string> server = serverConnInfo();
+  /// Creates the database on \p onServer (default: STRATA_TEST_DB's server); check ok()
+  /// (false: a gtest failure was reported).
+  explicit TestDatabase(const std::string &tag,
+                        const std::optional<std::string> &onServer = std::nullopt) {
+    std::optional<std::string> server = onServer ? onServer : serverConnInfo();
     if (!server) {
       ADD_FAILURE() << "STRATA_TEST_DB is not set";
       return;
@@ -91,6 +93,7 @@ public:
         !query(*admin, "CREATE DATABASE \"" + dbName + "\""))
       return;
     conninfo = *server + " dbname=" + dbName;
+    this->server = *server;
     created = true;
   }
 
@@ -98,8 +101,16 @@ public:
     if (!created || !admin)
       return;
     // WITH (FORCE): a killed strata's backend may still be on its way out.
-    llvm::Expected<runtime::Result> r =
-        admin->exec("DROP DATABASE IF EXISTS \"" + dbName + "\" WITH (FORCE)");
+    const std::string drop = "DROP DATABASE IF EXISTS \"" + dbName + "\" WITH (FORCE)";
+    llvm::Expected<runtime::Result> r = admin->exec(drop);
+    if (!r) {
+      // The server may have restarted under the test (FaultTest): a new session.
+      llvm::consumeError(r.takeError());
+      admin = connectOrFail(server);
+      if (!admin)
+        return;
+      r = admin->exec(drop);
+    }
     if (!r)
       ADD_FAILURE() << "dropping " << dbName << ": " << llvm::toString(r.takeError());
   }
@@ -118,6 +129,7 @@ public:
 private:
   std::string dbName;
   std::string conninfo;
+  std::string server;
   std::optional<runtime::Connection> admin;
   bool created = false;
 };
@@ -264,6 +276,12 @@ public:
     o.err = err;
     o.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(ended - started);
     return o;
+  }
+
+  /// Whether the process has closed its output: it has ended (or is about to).
+  bool outputClosed() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return eof;
   }
 
   std::string stdoutSoFar() {

@@ -11,6 +11,7 @@
 #include "compiler/Schema.h"
 #include "planner/VersionGraph.h"
 #include "runtime/Connection.h"
+#include "test/support/Catalog.h" // catalogOf, withoutColumnOrder: the catalog compare
 
 #include <map>
 #include <memory>
@@ -53,18 +54,5 @@ struct Renames {
 };
 
 Renames renamesBetween(const LoadedUpgrade &upgrade);
-
-/// The catalog as text: the Schema model (runtime::describeSchema), then what the model
-/// has no place for but a finished upgrade must not leave behind (invalid indexes, NOT
-/// VALID constraints, views, sequences, functions, triggers other than strata's own).
-std::string catalogOf(runtime::Connection &conn);
-
-/// \p description (describeSchema, catalogOf) without column positions, sorted again:
-/// expand/contract puts a re-created column (a rename, a type change) last, and PostgreSQL
-/// cannot reorder columns without a rewrite.
-std::string withoutColumnOrder(const std::string &description);
-
-/// The column lines of two descriptions that differ, "-" for \p a and "+" for \p b.
-std::string columnOrderDiff(const std::string &a, const std::string &b);
 
 } // namespace strata::test
