@@ -25,6 +25,7 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD_DIR" -G Ninja \
 cmake --build "$BUILD_DIR" -j2 --target strata_fuzz_frontend strata_fuzz_planjson
 
 header "seed corpora"
+BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
 CORPUS="$BUILD_DIR/fuzz-corpus"
 ARTIFACTS="$BUILD_DIR/fuzz-artifacts"
 mkdir -p "$ARTIFACTS"
@@ -42,9 +43,10 @@ fuzz() {
   if [[ "$JOBS" -gt 1 ]]; then
     jobArgs=(-jobs="$JOBS" -workers="$JOBS")
   fi
-  if "$BUILD_DIR/test/fuzz/strata_fuzz_$target" "$@" -max_total_time="$SECONDS_PER_TARGET" \
+  # From the build dir: with -jobs, libFuzzer writes fuzz-<n>.log files to the current dir.
+  if (cd "$BUILD_DIR" && "$BUILD_DIR/test/fuzz/strata_fuzz_$target" "$@" -max_total_time="$SECONDS_PER_TARGET" \
        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${jobArgs[@]}" \
-       -artifact_prefix="$ARTIFACTS/$target-" "$scratch" "$CORPUS/$target" > "$log" 2>&1; then
+       -artifact_prefix="$ARTIFACTS/$target-" "$scratch" "$CORPUS/$target") > "$log" 2>&1; then
     grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$log" || true
     echo "fuzz $target: no crash, leak or hang"
   else
@@ -53,6 +55,6 @@ fuzz() {
     status=1
   fi
 }
-fuzz frontend -dict=test/fuzz/frontend.dict -max_len=8192
+fuzz frontend -dict="$ROOT/test/fuzz/frontend.dict" -max_len=8192
 fuzz planjson -max_len=65536
 exit "$status"
