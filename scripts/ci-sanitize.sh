@@ -25,7 +25,7 @@ rm -rf "$REPORTS"
 mkdir -p "$REPORTS"
 # log_path: one file per process (asan.<pid>, ubsan.<pid>), so that a report of a child
 # whose failure a test expected is not lost. Suppressions: third-party code only.
-export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=1:halt_on_error=1:strict_string_checks=1:check_initialization_order=1"
+export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=1:halt_on_error=1:check_initialization_order=1"
 export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="log_path=$REPORTS/ubsan:print_stacktrace=1:halt_on_error=1"
 
