@@ -28,8 +28,8 @@ using namespace strata;
 namespace {
 
 [[noreturn]] void fail(const char *what, const std::string &a, const std::string &b) {
-  std::fprintf(stderr, "FuzzFrontEnd: %s\n--- first ---\n%s\n--- second ---\n%s\n", what,
-               a.c_str(), b.c_str());
+  std::fprintf(stderr, "FuzzFrontEnd: %s\n--- first ---\n%s\n--- second ---\n%s\n", what, a.c_str(),
+               b.c_str());
   std::abort();
 }
 
@@ -37,8 +37,8 @@ void dumpJson(const std::string &json) {
   const char *dir = std::getenv("STRATA_FUZZ_DUMP_JSON");
   if (!dir || !*dir)
     return;
-  std::string path = std::string(dir) + "/" + llvm::utohexstr(std::hash<std::string>()(json)) +
-                     ".json";
+  std::string path =
+      std::string(dir) + "/" + llvm::utohexstr(std::hash<std::string>()(json)) + ".json";
   std::ofstream(path, std::ios::binary) << json;
 }
 
@@ -113,8 +113,7 @@ void plan(compiler::Compilation &compilation, const compiler::Project &project) 
 
 int strata::fuzz::fuzzFrontEnd(const uint8_t *data, size_t size) {
   compiler::Compilation compilation;
-  compilation.addSource("fuzz.strata",
-                        llvm::StringRef(reinterpret_cast<const char *>(data), size));
+  compilation.addSource("fuzz.strata", llvm::StringRef(reinterpret_cast<const char *>(data), size));
   const compiler::Project *project = compilation.run();
   std::string rendered;
   llvm::raw_string_ostream os(rendered);

@@ -81,43 +81,91 @@ std::string project() {
   for (const std::string &l : kLabels)
     labels += (labels.empty() ? "" : ", ") + lit(l);
   return "// hostile names in every position\n"
-         "subsystem " + q("sub'; --") + " {\n"
+         "subsystem " +
+         q("sub'; --") +
+         " {\n"
          "  version \"1.0.0\" {\n"
-         "    enum " + q(kEnum) + " { " + labels + " }\n"
-         "    table " + q(kLong) + " {\n"
+         "    enum " +
+         q(kEnum) + " { " + labels +
+         " }\n"
+         "    table " +
+         q(kLong) +
+         " {\n"
          "      id uuid primary key\n"
-         "      " + q(kColSelect) + " text unique\n"
-         "      " + q(kCol63) + " text\n"
+         "      " +
+         q(kColSelect) +
+         " text unique\n"
+         "      " +
+         q(kCol63) +
+         " text\n"
          "    }\n"
-         "    table " + q(kTable) + " {\n"
+         "    table " +
+         q(kTable) +
+         " {\n"
          "      id uuid primary key\n"
-         "      " + q(kColQuote) + " text not null default " + lit(kDefault) + "\n"
-         "      " + q(kColBackslash) + " text default E'\\\\'\n"
-         "      " + q(kColUnicode) + " varchar(100) default ('$$' || '''; --')\n"
-         "      " + q(kColSelect) + " " + q(kEnum) + " default " + lit(kLabels[0]) + "\n"
-         "      " + q(kColFrom) + " integer check (" + q(kColFrom) + " > 0)\n"
-         "      " + q(kColSemicolon) + " uuid references " + q(kLong) + " on delete cascade\n"
-         "      " + q(kColDollar) + " text\n"
-         "      constraint " + q(kCheck) + " check (" + q(kColQuote) + " <> 'x''; --')\n"
-         "      index " + q(kIndex) + " (" + q(kColSemicolon) + ", " + q(kColSelect) + ")\n"
-         "      index unique (" + q(kColDollar) + ")\n"
+         "      " +
+         q(kColQuote) + " text not null default " + lit(kDefault) +
+         "\n"
+         "      " +
+         q(kColBackslash) +
+         " text default E'\\\\'\n"
+         "      " +
+         q(kColUnicode) +
+         " varchar(100) default ('$$' || '''; --')\n"
+         "      " +
+         q(kColSelect) + " " + q(kEnum) + " default " + lit(kLabels[0]) +
+         "\n"
+         "      " +
+         q(kColFrom) + " integer check (" + q(kColFrom) +
+         " > 0)\n"
+         "      " +
+         q(kColSemicolon) + " uuid references " + q(kLong) +
+         " on delete cascade\n"
+         "      " +
+         q(kColDollar) +
+         " text\n"
+         "      constraint " +
+         q(kCheck) + " check (" + q(kColQuote) +
+         " <> 'x''; --')\n"
+         "      index " +
+         q(kIndex) + " (" + q(kColSemicolon) + ", " + q(kColSelect) +
+         ")\n"
+         "      index unique (" +
+         q(kColDollar) +
+         ")\n"
          "    }\n"
          "  }\n"
          "  version \"2.0.0\" {\n"
-         "    alter enum " + q(kEnum) + " add value " + lit(kLabelAdded) + " after " +
-         lit(kLabels[0]) + "\n"
-         "    alter table " + q(kTable) + " {\n"
+         "    alter enum " +
+         q(kEnum) + " add value " + lit(kLabelAdded) + " after " + lit(kLabels[0]) +
+         "\n"
+         "    alter table " +
+         q(kTable) +
+         " {\n"
          // Used by a check and an index: renamed and retyped in place, which is unsafe.
-         "      unsafe \"reason'; --\" rename column " + q(kColQuote) + " to " +
-         q(kColQuoteRenamed) + "\n"
-         "      unsafe alter column " + q(kColFrom) + " type bigint\n"
+         "      unsafe \"reason'; --\" rename column " +
+         q(kColQuote) + " to " + q(kColQuoteRenamed) +
+         "\n"
+         "      unsafe alter column " +
+         q(kColFrom) +
+         " type bigint\n"
          // Not used by any: expand and contract (a new column, a sync trigger, a backfill).
-         "      rename column " + q(kColBackslash) + " to " + q(kColBackslashRenamed) + "\n"
-         "      alter column " + q(kColUnicode) + " type text\n"
-         "      rename index " + q(kIndex) + " to " + q(kIndexRenamed) + "\n"
-         "      rename constraint " + q(kCheck) + " to " + q(kCheckRenamed) + "\n"
+         "      rename column " +
+         q(kColBackslash) + " to " + q(kColBackslashRenamed) +
+         "\n"
+         "      alter column " +
+         q(kColUnicode) +
+         " type text\n"
+         "      rename index " +
+         q(kIndex) + " to " + q(kIndexRenamed) +
+         "\n"
+         "      rename constraint " +
+         q(kCheck) + " to " + q(kCheckRenamed) +
+         "\n"
          "    }\n"
-         "    rename table " + q(kTable) + " to " + q(kTableRenamed) + "\n"
+         "    rename table " +
+         q(kTable) + " to " + q(kTableRenamed) +
+         "\n"
          "  }\n"
          "}\n";
 }
@@ -156,8 +204,8 @@ std::string comparable(const compiler::Schema &schema) {
 }
 
 std::string show(const test::StrataProcess::Outcome &o) {
-  return "exit " + std::to_string(o.exitCode) + "\n--- stdout ---\n" + o.out +
-         "--- stderr ---\n" + o.err;
+  return "exit " + std::to_string(o.exitCode) + "\n--- stdout ---\n" + o.out + "--- stderr ---\n" +
+         o.err;
 }
 
 class HostileNames : public ::testing::Test {
@@ -262,8 +310,7 @@ TEST_F(HostileNames, BootstrapInspectUpFinishRoundTrip) {
   ASSERT_TRUE(renamed) << comparable(*v2);
   EXPECT_FALSE(v2->findTable(kTable));
   ASSERT_TRUE(renamed->findColumn(kColQuoteRenamed));
-  EXPECT_EQ(renamed->findColumn(kColQuoteRenamed)->defaultExpr,
-            "'it''s; DROP TABLE x; --'::text");
+  EXPECT_EQ(renamed->findColumn(kColQuoteRenamed)->defaultExpr, "'it''s; DROP TABLE x; --'::text");
   ASSERT_TRUE(renamed->findColumn(kColFrom));
   EXPECT_EQ(renamed->findColumn(kColFrom)->type.name, "bigint");
   ASSERT_TRUE(renamed->findColumn(kColUnicode));
