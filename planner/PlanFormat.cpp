@@ -6,7 +6,7 @@
 #include <llvm/ADT/STLExtras.h>
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringExtras.h>
-#include <llvm/Support/JSON.h>
+#include <llvm/Support/ConvertUTF.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -706,13 +706,33 @@ public:
   }
 };
 
+/// \p text with every byte that does not start a valid UTF-8 sequence replaced by U+FFFD.
+/// (Not llvm::json::fixUTF8: llvm/Support/JSON.h does not compile with clang 14 and
+/// libstdc++ 12 in C++20, which the clang fuzz build uses.)
+std::string fixUTF8(llvm::StringRef text) {
+  std::string out;
+  auto p = reinterpret_cast<const llvm::UTF8 *>(text.begin());
+  auto end = reinterpret_cast<const llvm::UTF8 *>(text.end());
+  while (p < end) {
+    unsigned n = llvm::getNumBytesForUTF8(*p);
+    if (n <= static_cast<size_t>(end - p) && llvm::isLegalUTF8Sequence(p, p + n)) {
+      out.append(reinterpret_cast<const char *>(p), n);
+      p += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++p;
+    }
+  }
+  return out;
+}
+
 /// nlohmann's message without its "[json.exception.parse_error.101] " prefix. Its "last
 /// read" excerpt escapes control characters but passes invalid UTF-8 through: fixed here.
 std::string parseMessage(const std::exception &e) {
   llvm::StringRef what = e.what();
   if (what.startswith("[json.exception."))
     what = what.split("] ").second;
-  return llvm::json::fixUTF8(what);
+  return fixUTF8(what);
 }
 
 llvm::Error planFileError(const std::string &message) {
