@@ -265,22 +265,7 @@ protected:
     options.targets.assign(targets.begin(), targets.end());
     options.exec.batchSize = 500; // tens of batches over the seeded tables
     llvm::raw_string_ostream log(runLog);
-    compiler::Compilation &compilation = *p.compilation;
-    runtime::Runner runner(
-        *p.project, *p.graph,
-        [&compilation](compiler::SourceRange r) {
-          return compilation.diagnostics().describe(r.Start);
-        },
-        options, log);
-    switch (phase) {
-    case planner::Phase::Bootstrap:
-      return runner.bootstrap();
-    case planner::Phase::Up:
-      return runner.up();
-    case planner::Phase::Finish:
-      return runner.finish();
-    }
-    llvm_unreachable("unknown phase");
+    return test::runPhase(p, options, phase, log);
   }
 
   /// Waits until every client of \p clients has completed \p rounds more rounds than when

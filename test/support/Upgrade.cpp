@@ -146,4 +146,24 @@ Renames renamesBetween(const LoadedUpgrade &p) {
   return r;
 }
 
+llvm::Error runPhase(const LoadedUpgrade &upgrade, const runtime::RunnerOptions &options,
+                     planner::Phase phase, llvm::raw_ostream &log) {
+  compiler::Compilation &compilation = *upgrade.compilation;
+  runtime::Runner runner(
+      *upgrade.project, *upgrade.graph,
+      [&compilation](compiler::SourceRange r) {
+        return compilation.diagnostics().describe(r.Start);
+      },
+      options, log);
+  switch (phase) {
+  case planner::Phase::Bootstrap:
+    return runner.bootstrap();
+  case planner::Phase::Up:
+    return runner.up();
+  case planner::Phase::Finish:
+    return runner.finish();
+  }
+  llvm_unreachable("unknown phase");
+}
+
 } // namespace strata::test

@@ -11,6 +11,7 @@
 #include "compiler/Schema.h"
 #include "planner/VersionGraph.h"
 #include "runtime/Connection.h"
+#include "runtime/Runner.h"
 #include "test/support/Catalog.h" // catalogOf, withoutColumnOrder: the catalog compare
 
 #include <map>
@@ -54,5 +55,10 @@ struct Renames {
 };
 
 Renames renamesBetween(const LoadedUpgrade &upgrade);
+
+/// Runs \p phase with \p options on \p upgrade's project, as `strata apply` does (steps
+/// are located through the project's diagnostics); the runner's log goes to \p log.
+llvm::Error runPhase(const LoadedUpgrade &upgrade, const runtime::RunnerOptions &options,
+                     planner::Phase phase, llvm::raw_ostream &log);
 
 } // namespace strata::test
