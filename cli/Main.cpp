@@ -157,6 +157,8 @@ int main(int argc, char **argv) {
   CLI::App *diffCmd = app.add_subcommand(
       "diff", "Drift: live catalog vs declared state (exit 0 none, 1 drift, 2 error)");
   addRunOptions(diffCmd, diffOpts.run, diffSource);
+  diffCmd->get_option("--to")->description(
+      "Versions to compare with (default: the versions the database recorded)");
   diffCmd->add_option("--schema", diffOpts.schema, "Schema to compare (default: public)");
   diffCmd->add_option("--format", diffOpts.format, "text, json or sql")
       ->check(CLI::IsMember({"text", "json", "sql"}));
