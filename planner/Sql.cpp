@@ -184,6 +184,11 @@ std::string validateConstraint(llvm::StringRef table, llvm::StringRef constraint
   return fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", ident(table), ident(constraint));
 }
 
+std::vector<std::string> openScratchSchema(llvm::StringRef scratch, llvm::StringRef resolveFrom) {
+  return {"SET LOCAL lock_timeout = '10s'", "CREATE SCHEMA " + ident(scratch),
+          "SET LOCAL search_path TO " + ident(scratch) + ", " + ident(resolveFrom)};
+}
+
 std::vector<std::string> directStatements(const Op &op, std::vector<std::string> *foreignKeys) {
   std::string table = ident(op.table);
   auto alterColumn = [&](const std::string &action) {

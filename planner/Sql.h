@@ -53,6 +53,12 @@ std::string overNewRow(llvm::StringRef expr);
 /// `ALTER TABLE "t" VALIDATE CONSTRAINT "c"`.
 std::string validateConstraint(llvm::StringRef table, llvm::StringRef constraint);
 
+/// The statements that open a scratch schema \p scratch inside the current transaction
+/// (drift checks build the declared state there, then roll back): a lock_timeout, the
+/// schema, and a search_path of the scratch schema first (every object is created there),
+/// then \p resolveFrom (what the declaration uses from the inspected schema resolves).
+std::vector<std::string> openScratchSchema(llvm::StringRef scratch, llvm::StringRef resolveFrom);
+
 /// The plain DDL that carries out \p op at once, without the planner's online rewrite (no
 /// expand/contract, no backfill): what `strata diff` proposes to remove drift. Indexes are
 /// built and dropped CONCURRENTLY, except a created table's own. A created table's foreign

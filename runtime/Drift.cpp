@@ -314,12 +314,7 @@ llvm::Expected<Schema> storedForm(Connection &conn, const Schema &declared,
     if (!pid)
       return pid.takeError();
     std::string scratch = "strata_scratch_" + pid->get(0, 0).str();
-    std::vector<std::string> statements = {
-        "SET LOCAL lock_timeout = '10s'", "CREATE SCHEMA " + planner::sql::ident(scratch),
-        // The scratch schema first, so that every declared object is created there; the
-        // inspected one next, so that what the declaration uses from it resolves.
-        "SET LOCAL search_path TO " + planner::sql::ident(scratch) + ", " +
-            planner::sql::ident(schema)};
+    std::vector<std::string> statements = planner::sql::openScratchSchema(scratch, schema);
     std::vector<std::string> foreignKeys;
     for (const Op &op : compiler::diffSchema(Schema(), declared))
       for (std::string &s : planner::sql::directStatements(op, &foreignKeys))
