@@ -62,12 +62,13 @@ std::string otherBackends(runtime::Connection &conn, const std::string &except) 
       .value_or("");
 }
 
-/// The fault's one-line report: "strata: error: ..." on stderr, with \p pgMessage in it.
-void expectCleanFailure(const Outcome &o, const std::string &pgMessage) {
+/// The fault's one-line report: "strata: error: ..." on stderr, with what \p pgMessage
+/// matches in it.
+void expectCleanFailure(const Outcome &o, ::testing::Matcher<const std::string &> pgMessage) {
   EXPECT_EQ(o.signal, 0) << show(o);
   EXPECT_EQ(o.exitCode, 1) << show(o);
   EXPECT_THAT(o.err, HasSubstr("strata: error: ")) << show(o);
-  EXPECT_THAT(o.err, HasSubstr(pgMessage)) << show(o);
+  EXPECT_THAT(o.err, pgMessage) << show(o);
   EXPECT_THAT(o.err, HasSubstr("run 'strata apply up' again: it resumes here")) << show(o);
   EXPECT_THAT(o.err, Not(HasSubstr("password"))) << show(o);
 }
@@ -231,7 +232,7 @@ void terminateDuring(Moment moment) {
                            "datname = current_database() AND " +
                                waiting));
   Outcome o = apply.wait();
-  expectCleanFailure(o, "terminating connection due to administrator command");
+  expectCleanFailure(o, HasSubstr("terminating connection due to administrator command"));
   ASSERT_TRUE(query(*blocker, "COMMIT"));
 
   if (moment == Moment::BatchWaitsForRow) {
@@ -291,9 +292,13 @@ TEST_F(FaultTest, RunnerLockBackendTerminated) {
 
   Outcome a = first.wait();
   Outcome b = second.wait();
-  // The first stops at once, with PostgreSQL's message; the second takes over and
-  // completes; no batch ran twice.
-  expectCleanFailure(a, "terminating connection due to administrator command");
+  // The first stops at once; the second takes over and completes; no batch ran twice.
+  // PostgreSQL's reason arrives only when strata was reading when the FATAL came: while it
+  // is sending a batch, libpq sees the socket close first (SQLSTATE 08006) and the reason
+  // is lost on the wire (seen under load, 1 run in 4).
+  expectCleanFailure(a, ::testing::AnyOf(
+                            HasSubstr("terminating connection due to administrator command"),
+                            HasSubstr("server closed the connection unexpectedly")));
   EXPECT_EQ(b.exitCode, 0) << show(b);
   EXPECT_EQ(backfillInvariant(*conn, backfills), "");
   resumeAndCompare(dir, db, *conn, rowsBefore, referenceSnapshot(dir, seedCrashRows(rows), true));
