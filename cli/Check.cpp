@@ -1,4 +1,5 @@
 #include "cli/Commands.h"
+#include "cli/Sources.h"
 
 #include "compiler/Compilation.h"
 #include "compiler/Verify.h"
@@ -22,6 +23,7 @@ bool wantColor(int fd) {
 
 int runCheck(const CheckOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   compiler::Compilation compilation;
+  prepareForExit(compilation);
   std::vector<std::string> paths = options.paths;
   if (paths.empty())
     paths.push_back(".");

@@ -2,6 +2,7 @@
 // command is a library function in cli/Commands.h.
 #include "cli/Commands.h"
 #include "cli/Inspect.h"
+#include "cli/Sources.h"
 
 #include <CLI/CLI.hpp>
 #include <strata/version.h>
@@ -12,6 +13,7 @@
 using namespace strata::cli;
 
 int main(int argc, char **argv) {
+  strata::cli::setProcessExitsAfterCommand();
   CLI::App app{"strata: a declarative migration compiler and planner for PostgreSQL"};
   app.name("strata");
   app.set_version_flag("--version", "strata " STRATA_VERSION);

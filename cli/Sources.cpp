@@ -6,9 +6,21 @@
 
 namespace strata::cli {
 
+namespace {
+bool processExitsAfterCommand = false;
+} // namespace
+
+void setProcessExitsAfterCommand() { processExitsAfterCommand = true; }
+
+void prepareForExit(compiler::Compilation &compilation) {
+  if (processExitsAfterCommand)
+    compilation.disableFree();
+}
+
 const compiler::Project *compileSources(compiler::Compilation &compilation,
                                         const std::vector<std::string> &paths, bool color,
                                         llvm::raw_ostream &err) {
+  prepareForExit(compilation);
   std::vector<std::string> all = paths;
   if (all.empty())
     all.push_back(".");

@@ -12,6 +12,13 @@
 
 namespace strata::cli {
 
+/// Said once by main(), never by library callers such as the tests: the process exits as
+/// soon as its command returns, so the compilations of this process leave their memory to
+/// the operating system (compiler::Compilation::disableFree).
+void setProcessExitsAfterCommand();
+/// Makes \p compilation leave its memory to the OS when setProcessExitsAfterCommand was said.
+void prepareForExit(compiler::Compilation &compilation);
+
 /// Adds \p paths (files or directories; none means the current directory) to
 /// \p compilation and compiles them. Diagnostics go to \p err (also when there are only
 /// warnings). Returns null, after saying why, when nothing compiled.

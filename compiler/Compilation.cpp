@@ -3,6 +3,7 @@
 #include "compiler/Analyzer.h"
 
 #include <llvm/ADT/SmallString.h>
+#include <llvm/Support/BuryPointer.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/Path.h>
@@ -12,7 +13,10 @@
 namespace strata::compiler {
 
 Compilation::Compilation() : diags(std::make_unique<DiagnosticsEngine>(sourceMgr)) {}
-Compilation::~Compilation() = default;
+Compilation::~Compilation() {
+  if (!freeOnDestroy && project)
+    llvm::BuryPointer(std::make_unique<Project>(std::move(*project)));
+}
 
 static llvm::Error ioError(const llvm::Twine &what, std::error_code ec) {
   return llvm::createStringError(ec, "%s: %s", what.str().c_str(), ec.message().c_str());

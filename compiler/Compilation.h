@@ -40,6 +40,12 @@ public:
   /// were reported (see diagnostics()).
   const Project *run(const ParseLimits &limits = {});
 
+  /// The process exits right after this compilation is done with (the command line): its
+  /// project is then left to the operating system instead of being freed piece by piece,
+  /// as clang's -disable-free does. At 10,000 versions that teardown was 7% of `strata
+  /// check`. The memory stays reachable (llvm::BuryPointer), so leak checkers stay quiet.
+  void disableFree() { freeOnDestroy = false; }
+
   DiagnosticsEngine &diagnostics() { return *diags; }
   const llvm::SourceMgr &sources() const { return sourceMgr; }
   llvm::ArrayRef<const SourceFile *> files() const { return parsed; }
@@ -51,6 +57,7 @@ private:
   std::unique_ptr<DiagnosticsEngine> diags;
   std::vector<const SourceFile *> parsed;
   std::optional<Project> project;
+  bool freeOnDestroy = true;
 };
 
 } // namespace strata::compiler
