@@ -1,6 +1,7 @@
 #include "compiler/Parser.h"
 
 #include "compiler/ASTContext.h"
+#include "compiler/Lexer.h"
 #include "compiler/Types.h"
 
 #include <StrataLexer.h>
@@ -1307,10 +1308,9 @@ const SourceFile *parseBuffer(ASTContext &context, DiagnosticsEngine &diags,
   SourceText source(text);
   unsigned errorsBefore = diags.errorCount();
   try {
-    antlr4::ANTLRInputStream input(text.data(), text.size());
-    StrataLexer lexer(&input);
-    lexer.removeErrorListeners(); // ERROR_CHAR catches everything the lexer cannot match
-    antlr4::CommonTokenStream tokens(&lexer);
+    // The hand-written lexer: the generated one's tokens, without its ATN simulation.
+    std::unique_ptr<antlr4::TokenSource> lexer = createLexer(text);
+    antlr4::CommonTokenStream tokens(lexer.get());
     tokens.fill();
     if (!checkTokens(tokens, diags, source, limits))
       return file;
