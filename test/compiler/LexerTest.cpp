@@ -169,7 +169,7 @@ TEST(LexerTest, NonAscii) {
   // A name, or a character no rule takes, outside them: the generated lexer's tables.
   const char *outside[] = {
       "café",   "x café", "naïve_1", "日本", "a€b",  "€",   "x\u00a0y", "x 😀 y",
-      "a١",     "_é",    "1é",      "é1",  "e'x'é", "\"ü\" é",
+      "a١",     "_é",    "1é",      "é1",  "e'x'é", "\"ü\" é", "\xef\xbb\xbftable t",
   };
   for (const char *text : outside) {
     EXPECT_TRUE(lexerNeedsUnicodeTables(text)) << text;
