@@ -4,6 +4,7 @@
 #include <antlr4-runtime.h>
 
 #include <llvm/ADT/StringMap.h>
+#include <llvm/Support/Allocator.h>
 #include <llvm/Support/Format.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -352,9 +353,18 @@ private:
 class Lexer;
 
 /// A token whose text is a slice of the buffer: no copy unless asked for (CommonToken
-/// either stores a copy or re-encodes the code points of the ANTLR input stream).
+/// either stores a copy or re-encodes the code points of the ANTLR input stream). Tokens
+/// are allocated in their lexer's arena (`new (lexer.arena()) BufferToken(...)`), not one
+/// malloc each: deleting one (the token stream owns them by unique_ptr) runs its
+/// destructor and frees nothing; the arena goes with the lexer, which outlives its tokens.
 class BufferToken final : public antlr4::WritableToken {
 public:
+  static void *operator new(size_t size, llvm::BumpPtrAllocator &arena) {
+    return arena.Allocate(size, alignof(BufferToken));
+  }
+  static void operator delete(void *, llvm::BumpPtrAllocator &) {}
+  static void operator delete(void *) {}
+
   BufferToken(Lexer *source, size_t type, size_t channel, size_t start, size_t stop,
               size_t line, size_t column, llvm::StringRef text)
       : source(source), type(type), channel(channel), start(start), stop(stop), line(line),
@@ -436,13 +446,14 @@ public:
       advance(match.end);
       if (match.type == skipType)
         continue;
-      return std::make_unique<BufferToken>(this, match.type, match.channel, startIndex,
-                                           index - 1, startLine, startColumn,
-                                           llvm::StringRef(start, match.end - start));
+      return std::unique_ptr<Token>(new (arena)
+                                        BufferToken(this, match.type, match.channel, startIndex,
+                                                    index - 1, startLine, startColumn,
+                                                    llvm::StringRef(start, match.end - start)));
     }
     // As the generated lexer: the EOF token is at the end, stopping just before it.
-    return std::make_unique<BufferToken>(this, Token::EOF, Token::DEFAULT_CHANNEL, index,
-                                         index - 1, line, column, llvm::StringRef());
+    return std::unique_ptr<Token>(new (arena) BufferToken(
+        this, Token::EOF, Token::DEFAULT_CHANNEL, index, index - 1, line, column, {}));
   }
 
   size_t getLine() const override { return generated ? generated->getLine() : line; }
@@ -464,6 +475,7 @@ private:
   size_t column = 0;
   std::unique_ptr<antlr4::ANTLRInputStream> generatedInput;
   std::unique_ptr<StrataLexer> generated;
+  llvm::BumpPtrAllocator arena; ///< the tokens
 
   /// Moves to \p to, counting code points and lines as ANTLR does: only '\n' starts a
   /// line ('\r' is a column like any other character).

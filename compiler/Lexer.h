@@ -23,8 +23,8 @@ class TokenSource;
 namespace strata::compiler {
 
 /// The token source the parser reads, over \p text: valid UTF-8 without NUL bytes
-/// (parseBuffer rejects anything else first). \p text must outlive the source and the
-/// tokens it makes.
+/// (parseBuffer rejects anything else first). \p text must outlive the source, and the
+/// source the tokens it makes (they live in its arena).
 std::unique_ptr<antlr4::TokenSource> createLexer(llvm::StringRef text);
 
 /// Whether \p text has a non-ASCII character outside strings and comments, where only the
