@@ -548,7 +548,7 @@ private:
 
   Name name(StrataParser::IdentContext *c) {
     assert(c && "missing identifier in a complete tree");
-    return name(source.range(c), c->STRING() != nullptr);
+    return name(source.range(c), c->quoted != nullptr);
   }
 
   Name name(SourceRange r, bool quoted) {
@@ -590,8 +590,9 @@ private:
     return ctx.save(out);
   }
 
-  llvm::StringRef versionString(TerminalNode *node) {
-    return unquote(SourceText::text(source.range(node)), '"');
+  llvm::StringRef versionString(TerminalNode *node) { return versionString(node->getSymbol()); }
+  llvm::StringRef versionString(Token *token) {
+    return unquote(SourceText::text(source.range(token)), '"');
   }
 
   llvm::SmallVector<Name, 4> names(StrataParser::IdentListContext *c) {
@@ -690,9 +691,9 @@ private:
         out.name = name(parts[0]).text;
       }
     }
-    readMods(c->typeMods());
+    readMods(c->mods);
     out.mods = ctx.copy(llvm::ArrayRef<int64_t>(mods));
-    out.arrayDims = static_cast<unsigned>(c->arrayBounds().size());
+    out.arrayDims = static_cast<unsigned>(c->bounds.size());
     return out;
   }
 
@@ -786,7 +787,7 @@ private:
     def->name = name(c->ident());
     def->type = type(c->typeName());
     llvm::SmallVector<const ConstraintDef *, 2> constraints;
-    for (auto *option : c->columnOption()) {
+    for (auto *option : c->columnOptions) {
       SourceRange r = source.range(option);
       if (dynamic_cast<StrataParser::NotNullOptionContext *>(option)) {
         if (def->explicitNull)
@@ -893,7 +894,7 @@ private:
   const AlterAction *alterAction(StrataParser::AlterActionContext *c) {
     auto *action = ctx.create<AlterAction>();
     action->range = source.range(c);
-    action->unsafe = unsafe(c->unsafeMarker());
+    action->unsafe = unsafe(c->unsafe);
     StrataParser::AlterActionBodyContext *body = c->alterActionBody();
     if (auto *a = dynamic_cast<StrataParser::AddColumnActionContext *>(body)) {
       action->kind = AlterKind::AddColumn;
@@ -978,7 +979,7 @@ private:
   const Stmt *statement(StrataParser::StatementContext *c) {
     SourceRange r = source.range(c);
     const Stmt *out = statementBody(c->statementBody(), r);
-    const_cast<Stmt *>(out)->unsafe = unsafe(c->unsafeMarker());
+    const_cast<Stmt *>(out)->unsafe = unsafe(c->unsafe);
     return out;
   }
 
@@ -988,7 +989,7 @@ private:
     // Labels are case-sensitive strings in PostgreSQL: a bare word is taken as written.
     if (c->SQ_STRING())
       return {unquote(raw, '\''), r};
-    if (c->ident()->STRING())
+    if (c->ident()->quoted)
       return {unquote(raw, '"'), r};
     return {raw, r};
   }
@@ -1000,7 +1001,7 @@ private:
       auto *stmt = ctx.create<AlterTableStmt>(r);
       stmt->table = name(a->ident());
       llvm::SmallVector<const AlterAction *, 4> actions;
-      for (auto *action : a->alterAction())
+      for (auto *action : a->actions)
         actions.push_back(alterAction(action));
       stmt->actions = ctx.copy(llvm::ArrayRef<const AlterAction *>(actions));
       return stmt;
@@ -1139,17 +1140,17 @@ private:
   const VersionDecl *version(StrataParser::VersionDeclContext *c) {
     auto *decl = ctx.create<VersionDecl>();
     decl->range = source.range(c);
-    auto strings = c->STRING();
+    const std::vector<Token *> &strings = c->versions;
     decl->version = versionString(strings[0]);
     decl->versionRange = source.range(strings[0]);
-    decl->explicitParents = c->AFTER() != nullptr;
+    decl->explicitParents = c->after != nullptr;
     llvm::SmallVector<ParentRef, 2> parents;
     for (size_t i = 1; i < strings.size(); ++i)
       parents.push_back({versionString(strings[i]), source.range(strings[i])});
     decl->parents = ctx.copy(llvm::ArrayRef<ParentRef>(parents));
-    decl->requirements = requirements(c->requiresClause());
+    decl->requirements = requirements(c->requirements);
     llvm::SmallVector<const Stmt *, 8> stmts;
-    for (auto *s : c->statement())
+    for (auto *s : c->statements)
       stmts.push_back(statement(s));
     decl->stmts = ctx.copy(llvm::ArrayRef<const Stmt *>(stmts));
     return decl;
