@@ -73,7 +73,8 @@ const Keywords &keywords() {
     StrataLexer lexer(&empty);
     const antlr4::dfa::Vocabulary &vocabulary = lexer.getVocabulary();
     for (size_t type = 1; type <= vocabulary.getMaxTokenType(); ++type) {
-      llvm::StringRef literal = vocabulary.getLiteralName(type);
+      std::string literalName = vocabulary.getLiteralName(type); // a temporary: keep it
+      llvm::StringRef literal = literalName;
       if (literal.size() < 3 || !literal.startswith("'") || !literal.endswith("'"))
         continue;
       llvm::StringRef word = literal.drop_front().drop_back();
