@@ -198,6 +198,41 @@ TEST(LexerTest, RandomStrings) {
   }
 }
 
+/// Real files cut off at random points (every unterminated construct at the end of the
+/// text) and with random ranges deleted (a string's or comment's end gone, the rest of
+/// the file read inside it), with a fixed seed.
+TEST(LexerTest, MutatedRepositoryFiles) {
+  std::vector<std::string> paths = strataFiles();
+  ASSERT_FALSE(paths.empty());
+  std::mt19937 random(7);
+  for (size_t f = 0; f < paths.size(); f += 7) {
+    auto buffer = llvm::MemoryBuffer::getFile(paths[f]);
+    ASSERT_TRUE(bool(buffer)) << paths[f];
+    std::string text = (*buffer)->getBuffer().str();
+    if (text.empty())
+      continue;
+    std::uniform_int_distribution<size_t> at(0, text.size() - 1);
+    for (int i = 0; i < 20; ++i) {
+      std::string cut = text.substr(0, at(random));
+      // Cutting may split a UTF-8 sequence: the parser rejects such a file before lexing.
+      while (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0xC0) == 0x80)
+        cut.pop_back();
+      if (!cut.empty() && static_cast<unsigned char>(cut.back()) >= 0xC0)
+        cut.pop_back();
+      EXPECT_EQ(difference(cut), "") << paths[f] << " cut at " << cut.size();
+      size_t from = at(random);
+      size_t length = std::min<size_t>(std::uniform_int_distribution<size_t>(1, 40)(random),
+                                       text.size() - from);
+      std::string deleted = text.substr(0, from) + text.substr(from + length);
+      if (llvm::any_of(deleted, [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+        continue; // a deleted range may split a UTF-8 sequence too
+      EXPECT_EQ(difference(deleted), "") << paths[f] << " without " << from << "+" << length;
+    }
+    if (HasFailure())
+      return;
+  }
+}
+
 TEST(LexerTest, DescribeNamesTheToken) {
   std::vector<LexedToken> tokens = lexWithStrataLexer("table x");
   ASSERT_EQ(tokens.size(), 3u);
