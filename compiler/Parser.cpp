@@ -14,6 +14,7 @@
 #include <llvm/Support/ConvertUTF.h>
 #include <llvm/Support/SourceMgr.h>
 
+#include <algorithm>
 #include <cassert>
 #include <charconv>
 
@@ -1277,7 +1278,8 @@ bool checkTokens(antlr4::CommonTokenStream &tokens, DiagnosticsEngine &diags,
 size_t firstInvalidUtf8(llvm::StringRef text) {
   const auto *begin = reinterpret_cast<const llvm::UTF8 *>(text.begin());
   const auto *end = reinterpret_cast<const llvm::UTF8 *>(text.end());
-  const llvm::UTF8 *pos = begin;
+  // ASCII is valid UTF-8: the (slower) check starts at the first other byte, if any.
+  const llvm::UTF8 *pos = std::find_if(begin, end, [](llvm::UTF8 c) { return c >= 0x80; });
   while (pos < end) {
     const llvm::UTF8 *next = pos;
     if (llvm::isLegalUTF8String(&next, end))
