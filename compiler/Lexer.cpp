@@ -38,13 +38,26 @@ bool isAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 
 bool isIdentStart(char c) { return isAsciiLetter(c) || c == '_'; }
 bool isIdentPart(char c) { return isIdentStart(c) || isDigit(c) || c == '$'; }
 bool isNonAscii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
-bool isWhitespace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
-}
+bool isWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
 bool isOpChar(char c) {
   switch (c) {
-  case '+': case '-': case '*': case '/': case '<': case '>': case '=': case '~':
-  case '!': case '@': case '#': case '%': case '^': case '&': case '|': case '`': case '?':
+  case '+':
+  case '-':
+  case '*':
+  case '/':
+  case '<':
+  case '>':
+  case '=':
+  case '~':
+  case '!':
+  case '@':
+  case '#':
+  case '%':
+  case '^':
+  case '&':
+  case '|':
+  case '`':
+  case '?':
     return true;
   default:
     return false;
@@ -53,7 +66,14 @@ bool isOpChar(char c) {
 /// The [eEbBxXuU] before the quote of a SQL literal (e'…', b'…', x'…', u'…').
 bool isStringPrefix(char c) {
   switch (c) {
-  case 'e': case 'E': case 'b': case 'B': case 'x': case 'X': case 'u': case 'U':
+  case 'e':
+  case 'E':
+  case 'b':
+  case 'B':
+  case 'x':
+  case 'X':
+  case 'u':
+  case 'U':
     return true;
   default:
     return false;
@@ -110,7 +130,11 @@ public:
       return true;
     };
     switch (c) {
-    case ' ': case '\t': case '\r': case '\n': case '\f': {
+    case ' ':
+    case '\t':
+    case '\r':
+    case '\n':
+    case '\f': {
       const char *q = p + 1;
       while (q < bufferEnd && isWhitespace(*q))
         ++q;
@@ -118,15 +142,24 @@ public:
       match.end = q;
       return true;
     }
-    case '{': return single(StrataLexer::LBRACE);
-    case '}': return single(StrataLexer::RBRACE);
-    case '(': return single(StrataLexer::LPAREN);
-    case ')': return single(StrataLexer::RPAREN);
-    case '[': return single(StrataLexer::LBRACK);
-    case ']': return single(StrataLexer::RBRACK);
-    case ',': return single(StrataLexer::COMMA);
-    case ';': return single(StrataLexer::SEMI);
-    case ':': return single(StrataLexer::COLON);
+    case '{':
+      return single(StrataLexer::LBRACE);
+    case '}':
+      return single(StrataLexer::RBRACE);
+    case '(':
+      return single(StrataLexer::LPAREN);
+    case ')':
+      return single(StrataLexer::RPAREN);
+    case '[':
+      return single(StrataLexer::LBRACK);
+    case ']':
+      return single(StrataLexer::RBRACK);
+    case ',':
+      return single(StrataLexer::COMMA);
+    case ';':
+      return single(StrataLexer::SEMI);
+    case ':':
+      return single(StrataLexer::COLON);
     case '"':
       scanDoubleQuoted(p, match);
       return true;
@@ -272,7 +305,8 @@ private:
     }
   }
 
-  /// `'` at \p quote (the token start, or after a [eEbBxXuU] prefix): SQ_STRING, or UNTERMINATED_SQ_STRING when the literal runs to the end of the text.
+  /// `'` at \p quote (the token start, or after a [eEbBxXuU] prefix): SQ_STRING, or
+  /// UNTERMINATED_SQ_STRING when the literal runs to the end of the text.
   void scanSingleQuoted(const char *quote, Match &match) const {
     // As for STRING: an even run of quotes is `''` pairs, an odd one closes the literal.
     // No line break ends it. Reaching the end, UNTERMINATED_SQ_STRING (`… EOF`) is longer
@@ -366,8 +400,8 @@ public:
   static void operator delete(void *, llvm::BumpPtrAllocator &) {}
   static void operator delete(void *) {}
 
-  BufferToken(Lexer *source, size_t type, size_t channel, size_t start, size_t stop,
-              size_t line, size_t column, llvm::StringRef text)
+  BufferToken(Lexer *source, size_t type, size_t channel, size_t start, size_t stop, size_t line,
+              size_t column, llvm::StringRef text)
       : source(source), type(type), channel(channel), start(start), stop(stop), line(line),
         column(column), text(text) {}
 
@@ -390,10 +424,10 @@ public:
   std::string toString() const override {
     std::string out;
     llvm::raw_string_ostream os(out);
-    os << "[@" << static_cast<long>(index) << "," << start << ":" << static_cast<long>(stop)
-       << "='" << getText() << "',<" << static_cast<long>(type) << ">"
-       << (channel > 0 ? ",channel=" + std::to_string(channel) : "") << "," << line << ":"
-       << column << "]";
+    os << "[@" << static_cast<long>(index) << "," << start << ":" << static_cast<long>(stop) << "='"
+       << getText() << "',<" << static_cast<long>(type) << ">"
+       << (channel > 0 ? ",channel=" + std::to_string(channel) : "") << "," << line << ":" << column
+       << "]";
     return os.str();
   }
 
@@ -447,14 +481,13 @@ public:
       advance(match.end);
       if (match.type == skipType)
         continue;
-      return std::unique_ptr<Token>(new (arena)
-                                        BufferToken(this, match.type, match.channel, startIndex,
-                                                    index - 1, startLine, startColumn,
-                                                    llvm::StringRef(start, match.end - start)));
+      return std::unique_ptr<Token>(
+          new (arena) BufferToken(this, match.type, match.channel, startIndex, index - 1, startLine,
+                                  startColumn, llvm::StringRef(start, match.end - start)));
     }
     // As the generated lexer: the EOF token is at the end, stopping just before it.
-    return std::unique_ptr<Token>(new (arena) BufferToken(
-        this, Token::EOF, Token::DEFAULT_CHANNEL, index, index - 1, line, column, {}));
+    return std::unique_ptr<Token>(new (arena) BufferToken(this, Token::EOF, Token::DEFAULT_CHANNEL,
+                                                          index, index - 1, line, column, {}));
   }
 
   size_t getLine() const override { return generated ? generated->getLine() : line; }
@@ -538,8 +571,7 @@ bool lexerNeedsUnicodeTables(llvm::StringRef text) {
 
 bool LexedToken::operator==(const LexedToken &other) const {
   return type == other.type && channel == other.channel && start == other.start &&
-         stop == other.stop && line == other.line && column == other.column &&
-         text == other.text;
+         stop == other.stop && line == other.line && column == other.column && text == other.text;
 }
 
 std::string LexedToken::describe() const {

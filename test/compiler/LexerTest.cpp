@@ -41,10 +41,10 @@ std::string escaped(llvm::StringRef text) {
   return os.str();
 }
 
-#define EXPECT_SAME_TOKENS(text)                                                           \
-  do {                                                                                     \
-    std::string input_ = (text);                                                           \
-    EXPECT_EQ(difference(input_), "") << "input: \"" << escaped(input_) << "\"";           \
+#define EXPECT_SAME_TOKENS(text)                                                                   \
+  do {                                                                                             \
+    std::string input_ = (text);                                                                   \
+    EXPECT_EQ(difference(input_), "") << "input: \"" << escaped(input_) << "\"";                   \
   } while (false)
 
 std::vector<std::string> strataFiles() {
@@ -86,10 +86,11 @@ TEST(LexerTest, GeneratedProjects) {
 }
 
 TEST(LexerTest, KeywordsAndIdentifiers) {
-  const char *words[] = {"not", "default", "null", "primary", "table", "tables", "tabl",
-                         "Table", "timestamp", "time", "times", "with", "without", "to",
-                         "toe", "as", "asc", "desc", "nulls", "no", "key", "keys",
-                         "references", "references_", "_", "_x", "x$", "a$b", "a1", "set$"};
+  const char *words[] = {"not",     "default", "null",      "primary", "table",      "tables",
+                         "tabl",    "Table",   "timestamp", "time",    "times",      "with",
+                         "without", "to",      "toe",       "as",      "asc",        "desc",
+                         "nulls",   "no",      "key",       "keys",    "references", "references_",
+                         "_",       "_x",      "x$",        "a$b",     "a1",         "set$"};
   for (const char *word : words) {
     EXPECT_SAME_TOKENS(word);
     EXPECT_SAME_TOKENS(std::string("x") + word);
@@ -105,14 +106,66 @@ TEST(LexerTest, KeywordsAndIdentifiers) {
 
 TEST(LexerTest, Strings) {
   const char *cases[] = {
-      "\"\"", "\"a\"", "\"a", "\"", "\"\"\"", "\"\"\"\"", "\"\"\"\"\"", "\"\"\"\"\"\"",
-      "\"\"\"a\"\"\"", "\"\"\"a\"\"\"\"", "\"\"\"a\"\"\"\"\"", "\"\"\"a\nb\"\"\" x",
-      "\"\"\"unterminated\nblock", "\"a\"\"b\"", "\"a\"\"\"", "\"a\"\"", "\"a\nb\"",
-      "\"a\r\nb\"", "\"a\rb\"", "\"\"\"x\"\"\"\"y\"", "\"x\"\"\"\"\"y", "x\"\"\"y",
-      "'a'", "'a", "'", "''", "'''", "''''", "'a''b'", "'a'''", "'ab''", "'a\nb'",
-      "e'x'", "E'", "e'", "b'01'", "X'ff'", "u'", "U&'x'", "e'a''b'c", "ee'x'", "e 'x'",
-      "f'x'", "'unterminated\n\n", "\"'\"", "'\"'", "$$", "$$$", "$$$$", "$$a$$", "$$a$",
-      "$$a$$b$$", "$$\n$$", "$1", "$12x", "$", "$a", "$$1", "a$$b$$", "$ 1",
+      "\"\"",
+      "\"a\"",
+      "\"a",
+      "\"",
+      "\"\"\"",
+      "\"\"\"\"",
+      "\"\"\"\"\"",
+      "\"\"\"\"\"\"",
+      "\"\"\"a\"\"\"",
+      "\"\"\"a\"\"\"\"",
+      "\"\"\"a\"\"\"\"\"",
+      "\"\"\"a\nb\"\"\" x",
+      "\"\"\"unterminated\nblock",
+      "\"a\"\"b\"",
+      "\"a\"\"\"",
+      "\"a\"\"",
+      "\"a\nb\"",
+      "\"a\r\nb\"",
+      "\"a\rb\"",
+      "\"\"\"x\"\"\"\"y\"",
+      "\"x\"\"\"\"\"y",
+      "x\"\"\"y",
+      "'a'",
+      "'a",
+      "'",
+      "''",
+      "'''",
+      "''''",
+      "'a''b'",
+      "'a'''",
+      "'ab''",
+      "'a\nb'",
+      "e'x'",
+      "E'",
+      "e'",
+      "b'01'",
+      "X'ff'",
+      "u'",
+      "U&'x'",
+      "e'a''b'c",
+      "ee'x'",
+      "e 'x'",
+      "f'x'",
+      "'unterminated\n\n",
+      "\"'\"",
+      "'\"'",
+      "$$",
+      "$$$",
+      "$$$$",
+      "$$a$$",
+      "$$a$",
+      "$$a$$b$$",
+      "$$\n$$",
+      "$1",
+      "$12x",
+      "$",
+      "$a",
+      "$$1",
+      "a$$b$$",
+      "$ 1",
   };
   for (const char *text : cases) {
     EXPECT_SAME_TOKENS(text);
@@ -122,10 +175,10 @@ TEST(LexerTest, Strings) {
 }
 
 TEST(LexerTest, Numbers) {
-  const char *cases[] = {"1",    "12",    "1.",   "1.5",   ".5",   ".5e3",  "1e",    "1e+",
-                         "1e-",  "1e5",   "1E+5", "1e-5x", "1.e5", "1.5e",  "1.5e+", "1..2",
-                         "1.2.3", ".",    "..",   ".e5",   "0x1F", "1_000", "1a",    "1$",
-                         "-1",   "+1.5",  "1e5e5", "01",   "1 .5", "a.b",   "a.5"};
+  const char *cases[] = {"1",     "12",   "1.",    "1.5",   ".5",   ".5e3",  "1e",    "1e+",
+                         "1e-",   "1e5",  "1E+5",  "1e-5x", "1.e5", "1.5e",  "1.5e+", "1..2",
+                         "1.2.3", ".",    "..",    ".e5",   "0x1F", "1_000", "1a",    "1$",
+                         "-1",    "+1.5", "1e5e5", "01",    "1 .5", "a.b",   "a.5"};
   for (const char *text : cases) {
     EXPECT_SAME_TOKENS(text);
     EXPECT_SAME_TOKENS(std::string(text) + " ");
@@ -134,10 +187,12 @@ TEST(LexerTest, Numbers) {
 
 TEST(LexerTest, CommentsAndOperators) {
   const char *cases[] = {
-      "//", "// x\ny", "////", "//\r\nx", "--", "-- x\ny", "---", "-", "/", "/*", "/* x",
-      "/**/", "/**/+", "/* a */+", "/*/", "/*/ x */", "/* /* */ */", "/*\n*/x", "=", "==",
-      "=>", "<>=", "|/", "<--x", "+//x", "*/", "a/*b*/c", "a--b\nc", "!=", "@>", "||",
-      "`", "?", "~*", "#", "%", "^", "&", "=/*x*/", "//\r", "--\r\n",
+      "//",  "// x\ny",  "////",        "//\r\nx", "--",   "-- x\ny", "---",
+      "-",   "/",        "/*",          "/* x",    "/**/", "/**/+",   "/* a */+",
+      "/*/", "/*/ x */", "/* /* */ */", "/*\n*/x", "=",    "==",      "=>",
+      "<>=", "|/",       "<--x",        "+//x",    "*/",   "a/*b*/c", "a--b\nc",
+      "!=",  "@>",       "||",          "`",       "?",    "~*",      "#",
+      "%",   "^",        "&",           "=/*x*/",  "//\r", "--\r\n",
   };
   for (const char *text : cases) {
     EXPECT_SAME_TOKENS(text);
@@ -148,9 +203,8 @@ TEST(LexerTest, CommentsAndOperators) {
 
 TEST(LexerTest, WhitespaceAndErrors) {
   const char *cases[] = {
-      "",        " ",        "\n",          "\r",        "\r\n",     "a\r\nb\r\nc",
-      "a\rb",    "\ta\tb",   "\f a",        "a\n\n\nb",  "\\",       "a\\b",
-      "{}()[],.;:", "a\v b", "\x01",        "\x7f",      "\"a\" \\ 'b", "}{",
+      "",         " ",  "\n",   "\r",         "\r\n",  "a\r\nb\r\nc", "a\rb", "\ta\tb",      "\f a",
+      "a\n\n\nb", "\\", "a\\b", "{}()[],.;:", "a\v b", "\x01",        "\x7f", "\"a\" \\ 'b", "}{",
   };
   for (const char *text : cases)
     EXPECT_SAME_TOKENS(text);
@@ -159,8 +213,8 @@ TEST(LexerTest, WhitespaceAndErrors) {
 TEST(LexerTest, NonAscii) {
   // Inside strings and comments: the hand-written lexer, counting code points.
   const char *inStrings[] = {
-      "\"café\" x", "'naïve' x", "-- ünïcode\nx", "/* 日本 */ x", "\"\"\"ß\n€\"\"\" x",
-      "$$π$$ x",    "e'ø' x",    "\"😀\" x",   "x -- 😀\n\"ü\"",
+      "\"café\" x", "'naïve' x", "-- ünïcode\nx", "/* 日本 */ x",  "\"\"\"ß\n€\"\"\" x",
+      "$$π$$ x",    "e'ø' x",    "\"😀\" x",       "x -- 😀\n\"ü\"",
   };
   for (const char *text : inStrings) {
     EXPECT_FALSE(lexerNeedsUnicodeTables(text)) << text;
@@ -168,8 +222,9 @@ TEST(LexerTest, NonAscii) {
   }
   // A name, or a character no rule takes, outside them: the generated lexer's tables.
   const char *outside[] = {
-      "café",   "x café", "naïve_1", "日本", "a€b",  "€",   "x\u00a0y", "x 😀 y",
-      "a١",     "_é",    "1é",      "é1",  "e'x'é", "\"ü\" é", "\xef\xbb\xbftable t",
+      "café", "x café",   "naïve_1", "日本",    "a€b",
+      "€",    "x\u00a0y", "x 😀 y",   "a١",      "_é",
+      "1é",   "é1",       "e'x'é",   "\"ü\" é", "\xef\xbb\xbftable t",
   };
   for (const char *text : outside) {
     EXPECT_TRUE(lexerNeedsUnicodeTables(text)) << text;
@@ -180,10 +235,10 @@ TEST(LexerTest, NonAscii) {
 /// Random strings over the characters the rules distinguish, with a fixed seed.
 TEST(LexerTest, RandomStrings) {
   static const char *const pieces[] = {
-      "a", "e", "E", "x", "b", "u", "_", "$", "1", "0", "9", ".", "e5", "+", "-", "*", "/",
-      "=", "<", ">", "|", "!", "\"", "'", "\"\"\"", "$$", "//", "--", "/*", "*/", " ", "\t",
-      "\n", "\r", "\r\n", "\f", "{", "}", "(", ")", ",", ";", ":", "\\", "table", "not",
-      "key", "ü", "€",
+      "a",  "e",  "E",  "x",  "b",  "u",     "_",   "$",   "1",    "0",  "9", ".",      "e5",
+      "+",  "-",  "*",  "/",  "=",  "<",     ">",   "|",   "!",    "\"", "'", "\"\"\"", "$$",
+      "//", "--", "/*", "*/", " ",  "\t",    "\n",  "\r",  "\r\n", "\f", "{", "}",      "(",
+      ")",  ",",  ";",  ":",  "\\", "table", "not", "key", "ü",    "€",
   };
   std::mt19937 random(20261126);
   std::uniform_int_distribution<size_t> piece(0, std::size(pieces) - 1);
