@@ -28,15 +28,18 @@ requiresClause : REQUIRES requirement (COMMA requirement)* ;
 requirement    : ident versionBound* ;
 versionBound   : op=(OP | EQ) STRING ;
 
+// Labels (x=, x+=) are fields the parser fills as it goes: the builder reads them instead of
+// the accessors (`statement()`, `AFTER()`), which search every child with a dynamic_cast.
 versionDecl
-  : VERSION STRING (AFTER STRING (COMMA STRING)*)? requiresClause? LBRACE statement* RBRACE ;
+  : VERSION versions+=STRING (after=AFTER versions+=STRING (COMMA versions+=STRING)*)?
+    requirements=requiresClause? LBRACE statements+=statement* RBRACE ;
 
-statement : unsafeMarker? statementBody ;
+statement : unsafe=unsafeMarker? statementBody ;
 unsafeMarker : UNSAFE STRING? ;
 
 statementBody
   : TABLE ident LBRACE tableElement* RBRACE                    # tableStmt
-  | ALTER TABLE ident LBRACE alterAction* RBRACE                # alterTableStmt
+  | ALTER TABLE ident LBRACE actions+=alterAction* RBRACE        # alterTableStmt
   | ALTER TABLE ident alterAction                              # alterTableOneStmt
   | DROP TABLE ident                                           # dropTableStmt
   | RENAME TABLE ident TO ident                                # renameTableStmt
@@ -56,7 +59,7 @@ tableElement
   | indexDef
   ;
 
-columnDef : ident typeName columnOption* ;
+columnDef : ident typeName columnOptions+=columnOption* ;
 
 columnOption
   : NOT NULL_KW                                                   # notNullOption
@@ -100,7 +103,7 @@ indexExpr
   | exprArgs                                                   # parenIndexExpr
   ;
 
-alterAction : unsafeMarker? alterActionBody ;
+alterAction : unsafe=unsafeMarker? alterActionBody ;
 
 alterActionBody
   : ADD COLUMN? columnDef                                      # addColumnAction
@@ -132,7 +135,7 @@ alterColumnTail
 
 // Types. Multi-word SQL type names are spelled out so that a column definition can end
 // without a separator; everything else is a (possibly schema-qualified) name.
-typeName : baseType typeMods? arrayBounds* ;
+typeName : baseType mods=typeMods? bounds+=arrayBounds* ;
 baseType
   : DOUBLE PRECISION                                           # doublePrecisionType
   | CHARACTER VARYING                                          # charVaryingType
@@ -157,7 +160,7 @@ exprArgs : LPAREN exprToken* RPAREN ;
 exprToken : exprArgs | ~(LPAREN | RPAREN | LBRACE | RBRACE) ;
 
 // Identifiers: words that are keywords only in one position stay usable as names.
-ident : IDENT | STRING | softKeyword ;
+ident : IDENT | quoted=STRING | softKeyword ;
 softKeyword
   : SUBSYSTEM | BASELINE | REQUIRES | VERSION | AFTER | BEFORE | TABLE | ALTER | ADD | DROP
   | RENAME | TO | COLUMN | TYPE | SET | DATA | FILL | WAS | ENUM | VALUE | BACKFILL

@@ -1398,7 +1398,9 @@ std::vector<VersionRef> requirementOrder(const VersionGraph &graph,
   std::map<VersionRef, std::set<unsigned>> needs;
   for (VersionRef t : rest) {
     std::set<unsigned> &subsystems = needs[t];
-    for (unsigned i : graph.closureSet({t}).set_bits())
+    // Named: set_bits() of a temporary would outlive it in the range-for.
+    llvm::BitVector closure = graph.closureSet({t});
+    for (unsigned i : closure.set_bits())
       if (graph.node(i).subsystem != t.subsystem)
         subsystems.insert(graph.node(i).subsystem);
   }

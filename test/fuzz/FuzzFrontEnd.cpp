@@ -6,16 +6,20 @@
 // first version (its baseline when it has one), and `finish` after that `up`. Every plan is
 // rendered in all four formats, and its plan file must read back (readJson) to a plan that
 // renders the same file again; a mismatch aborts, so the fuzzer reports it as a crash.
+// So does any difference between the hand-written lexer and the one ANTLR generates from
+// the grammar (compiler/Lexer.h), on every input the parser would lex.
 //
 // With STRATA_FUZZ_DUMP_JSON=<dir> every plan file is also written to <dir> (the seed
 // corpus of the plan reader target is made that way; see make-corpus.sh).
 #include "test/fuzz/FuzzTargets.h"
 
 #include "compiler/Compilation.h"
+#include "compiler/Lexer.h"
 #include "planner/PlanFormat.h"
 #include "planner/Planner.h"
 
 #include <llvm/ADT/StringExtras.h>
+#include <llvm/Support/ConvertUTF.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <cstdio>
@@ -55,6 +59,27 @@ void exercise(const planner::Plan &plan) {
   std::string again = planner::renderJson(*back);
   if (again != json)
     fail("plan file does not round-trip", json, again);
+}
+
+std::string describe(const std::vector<compiler::LexedToken> &tokens) {
+  std::string out;
+  for (const compiler::LexedToken &token : tokens)
+    out += token.describe() + "\n";
+  return out;
+}
+
+/// Both lexers on \p text, if the parser would lex it at all: valid UTF-8 without NUL
+/// bytes (parseBuffer reports anything else before lexing).
+void compareLexers(llvm::StringRef text) {
+  const auto *pos = reinterpret_cast<const llvm::UTF8 *>(text.begin());
+  const auto *end = reinterpret_cast<const llvm::UTF8 *>(text.end());
+  if (text.contains('\0') || !llvm::isLegalUTF8String(&pos, end))
+    return;
+  std::vector<compiler::LexedToken> expected = compiler::lexWithGeneratedLexer(text);
+  std::vector<compiler::LexedToken> actual = compiler::lexWithStrataLexer(text);
+  if (actual != expected)
+    fail("the hand-written lexer disagrees with the generated one (generated, then strata)",
+         describe(expected), describe(actual));
 }
 
 std::optional<compiler::VersionRef> findRef(const compiler::Project &project,
@@ -112,8 +137,10 @@ void plan(compiler::Compilation &compilation, const compiler::Project &project) 
 } // namespace
 
 int strata::fuzz::fuzzFrontEnd(const uint8_t *data, size_t size) {
+  llvm::StringRef text(reinterpret_cast<const char *>(data), size);
+  compareLexers(text);
   compiler::Compilation compilation;
-  compilation.addSource("fuzz.strata", llvm::StringRef(reinterpret_cast<const char *>(data), size));
+  compilation.addSource("fuzz.strata", text);
   const compiler::Project *project = compilation.run();
   std::string rendered;
   llvm::raw_string_ostream os(rendered);
