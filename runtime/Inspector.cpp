@@ -77,20 +77,26 @@ select c.relname,
        et.typtype = 'e',
        etn.nspname,
        et.typname,
-       pg_catalog.format_type(et.oid, a.atttypmod),
-       pg_catalog.format_type(et.oid, null),
+       -- The element type's modifiers, read only for types outside pg_catalog (columnType):
+       -- format_type is most of this query's cost, so it is not called for nothing.
+       case when etn.nspname <> 'pg_catalog'
+            then pg_catalog.format_type(et.oid, a.atttypmod) end,
+       case when etn.nspname <> 'pg_catalog' then pg_catalog.format_type(et.oid, null) end,
        a.attnotnull,
        a.attidentity,
        a.attgenerated,
        pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
-       exists (select 1
-                 from pg_catalog.pg_depend d
-                 join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
-                where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                  and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                  and d.refobjid = c.oid and d.refobjsubid = a.attnum and d.deptype = 'a'
-                  and pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) =
-                      pg_catalog.format('nextval(%L::regclass)', s.oid::pg_catalog.regclass))
+       case when ad.adbin is null then false
+            else exists (select 1
+                           from pg_catalog.pg_depend d
+                           join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
+                          where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                            and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                            and d.refobjid = c.oid and d.refobjsubid = a.attnum
+                            and d.deptype = 'a'
+                            and pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) =
+                                pg_catalog.format('nextval(%L::regclass)',
+                                                  s.oid::pg_catalog.regclass)) end
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   left join pg_catalog.pg_attribute a
