@@ -86,8 +86,12 @@ select c.relname,
        a.attnotnull,
        a.attidentity,
        a.attgenerated,
-       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
-       case when ad.adbin is null then false
+       -- Relation 0 for a default, which cannot refer to a column: deparsing with the table
+       -- opens it, and opening every table of a 2,000-table schema in a new session is most
+       -- of this query's cost. A generated column's expression does refer to columns.
+       pg_catalog.pg_get_expr(ad.adbin,
+                              case when a.attgenerated <> '' then ad.adrelid else 0 end),
+       case when ad.adbin is null or a.attgenerated <> '' then false
             else exists (select 1
                            from pg_catalog.pg_depend d
                            join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
@@ -95,7 +99,9 @@ select c.relname,
                             and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
                             and d.refobjid = c.oid and d.refobjsubid = a.attnum
                             and d.deptype = 'a'
-                            and pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) =
+                            and pg_catalog.pg_get_expr(ad.adbin,
+                                                       case when a.attgenerated <> ''
+                                                            then ad.adrelid else 0 end) =
                                 pg_catalog.format('nextval(%L::regclass)',
                                                   s.oid::pg_catalog.regclass)) end,
        a.attnum

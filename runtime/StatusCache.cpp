@@ -7,20 +7,17 @@
 #include <llvm/Support/SourceMgr.h>
 #include <llvm/Support/raw_ostream.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
 
 namespace strata::runtime {
 
 using compiler::Schema;
 using compiler::VersionRef;
-using nlohmann::json;
 
 namespace {
 
 /// Bumped whenever what a cache file holds changes meaning: older files are then ignored.
-constexpr const char *formatTag = "strata-status-cache 1";
+constexpr const char *formatTag = "strata-status-cache 2";
 
 void hashPart(llvm::SHA256 &hash, llvm::StringRef part) {
   // Length-prefixed: ("ab", "c") and ("a", "bc") hash differently.
@@ -45,90 +42,177 @@ std::string finish(llvm::SHA256 &hash) {
   return hexOf(hash.result());
 }
 
-/// An enum stored as its integer, read back only when in range.
-template <typename E> bool readEnum(const json &j, E last, E &out) {
-  if (!j.is_number_integer())
-    return false;
-  int64_t value = j.get<int64_t>();
-  if (value < 0 || value > static_cast<int64_t>(last))
-    return false;
-  out = static_cast<E>(value);
-  return true;
-}
-
-json columnJson(const compiler::Column &c) {
-  return json::array({c.name, c.type.schema, c.type.name, c.type.mods, c.type.arrayDims,
-                      c.type.isEnum, c.notNull, c.defaultExpr, static_cast<int>(c.generation)});
-}
-
-json constraintJson(const compiler::Constraint &c) {
-  return json::array({c.name, static_cast<int>(c.kind), c.columns, c.check, c.refTable,
-                      c.refColumns, static_cast<int>(c.onDelete), static_cast<int>(c.onUpdate)});
-}
-
-json indexJson(const compiler::Index &index) {
-  json elems = json::array();
-  for (const compiler::IndexColumn &e : index.elems)
-    elems.push_back(json::array({e.column, e.expr, e.opclass, static_cast<int>(e.order),
-                                 static_cast<int>(e.nulls)}));
-  return json::array({index.name, index.unique, index.method, elems, index.where});
-}
-
-// The readers throw nlohmann's exceptions on a wrong shape; the callers turn any of them
-// into "no cache entry".
-compiler::Column readColumn(const json &j) {
-  compiler::Column c;
-  if (!j.is_array() || j.size() != 9)
-    throw std::runtime_error("column");
-  c.name = j[0].get<std::string>();
-  c.type.schema = j[1].get<std::string>();
-  c.type.name = j[2].get<std::string>();
-  c.type.mods = j[3].get<std::vector<int64_t>>();
-  c.type.arrayDims = j[4].get<unsigned>();
-  c.type.isEnum = j[5].get<bool>();
-  c.notNull = j[6].get<bool>();
-  c.defaultExpr = j[7].get<std::string>();
-  if (!readEnum(j[8], compiler::ColumnGeneration::Serial, c.generation))
-    throw std::runtime_error("generation");
-  return c;
-}
-
-compiler::Constraint readConstraint(const json &j) {
-  compiler::Constraint c;
-  if (!j.is_array() || j.size() != 8)
-    throw std::runtime_error("constraint");
-  c.name = j[0].get<std::string>();
-  c.columns = j[2].get<std::vector<std::string>>();
-  c.check = j[3].get<std::string>();
-  c.refTable = j[4].get<std::string>();
-  c.refColumns = j[5].get<std::vector<std::string>>();
-  if (!readEnum(j[1], compiler::ConstraintKind::ForeignKey, c.kind) ||
-      !readEnum(j[6], compiler::RefAction::SetDefault, c.onDelete) ||
-      !readEnum(j[7], compiler::RefAction::SetDefault, c.onUpdate))
-    throw std::runtime_error("constraint kind");
-  return c;
-}
-
-compiler::Index readIndex(const json &j) {
-  compiler::Index index;
-  if (!j.is_array() || j.size() != 5)
-    throw std::runtime_error("index");
-  index.name = j[0].get<std::string>();
-  index.unique = j[1].get<bool>();
-  index.method = j[2].get<std::string>();
-  for (const json &e : j[3]) {
-    if (!e.is_array() || e.size() != 5)
-      throw std::runtime_error("index element");
-    compiler::IndexColumn c;
-    c.column = e[0].get<std::string>();
-    c.expr = e[1].get<std::string>();
-    c.opclass = e[2].get<std::string>();
-    if (!readEnum(e[3], compiler::SortOrder::Desc, c.order) ||
-        !readEnum(e[4], compiler::NullsOrder::Last, c.nulls))
-      throw std::runtime_error("index order");
-    index.elems.push_back(std::move(c));
+/// The cache's encoding: a flat sequence of fields, each a decimal number followed by
+/// ',' (integers) or by ':' and that many bytes (strings, netstring-like). JSON was the
+/// first choice, but parsing 2 MB of it into a DOM was half of a warm status's CPU time;
+/// this reads at memcpy speed and needs no escaping.
+class Writer {
+public:
+  void put(int64_t value) {
+    out += std::to_string(value);
+    out += ',';
   }
-  index.where = j[4].get<std::string>();
+  void put(llvm::StringRef text) {
+    out += std::to_string(text.size());
+    out += ':';
+    out.append(text.data(), text.size());
+  }
+  void put(const std::vector<std::string> &list) {
+    put(static_cast<int64_t>(list.size()));
+    for (const std::string &item : list)
+      put(item);
+  }
+  std::string out;
+};
+
+/// Reads what Writer wrote; any mismatch makes ok() false for good (and every later read
+/// returns a zero value), so callers check once at the end.
+class Reader {
+public:
+  explicit Reader(llvm::StringRef text) : rest(text) {}
+
+  bool ok() const { return good; }
+  bool atEnd() const { return rest.empty(); }
+
+  int64_t integer() {
+    uint64_t magnitude = 0;
+    bool negative = rest.consume_front("-");
+    size_t digits = 0;
+    while (digits < rest.size() && digits < 18 && llvm::isDigit(rest[digits]))
+      magnitude = magnitude * 10 + static_cast<uint64_t>(rest[digits++] - '0');
+    if (digits == 0 || digits >= rest.size() || rest[digits] != ',')
+      return fail();
+    rest = rest.drop_front(digits + 1);
+    return negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
+  }
+  /// A count or index: a non-negative integer no larger than \p limit.
+  unsigned count(uint64_t limit = 1u << 30) {
+    int64_t value = integer();
+    if (value < 0 || static_cast<uint64_t>(value) > limit)
+      return fail();
+    return static_cast<unsigned>(value);
+  }
+  bool flag() { return count(1) == 1; }
+  std::string string() {
+    size_t digits = 0;
+    uint64_t length = 0;
+    while (digits < rest.size() && digits < 18 && llvm::isDigit(rest[digits]))
+      length = length * 10 + static_cast<uint64_t>(rest[digits++] - '0');
+    if (digits == 0 || digits >= rest.size() || rest[digits] != ':' ||
+        length > rest.size() - digits - 1) {
+      fail();
+      return {};
+    }
+    std::string out = rest.substr(digits + 1, length).str();
+    rest = rest.drop_front(digits + 1 + length);
+    return out;
+  }
+  std::vector<std::string> strings() {
+    unsigned n = count(rest.size());
+    std::vector<std::string> out;
+    for (unsigned i = 0; i < n && good; ++i)
+      out.push_back(string());
+    return out;
+  }
+  /// An enum stored as its integer, read back only when in range.
+  template <typename E> E enumeration(E last) {
+    return static_cast<E>(count(static_cast<uint64_t>(last)));
+  }
+
+private:
+  int fail() {
+    good = false;
+    rest = {};
+    return 0;
+  }
+
+  llvm::StringRef rest;
+  bool good = true;
+};
+
+void putColumn(Writer &w, const compiler::Column &c) {
+  w.put(c.name);
+  w.put(c.type.schema);
+  w.put(c.type.name);
+  w.put(static_cast<int64_t>(c.type.mods.size()));
+  for (int64_t mod : c.type.mods)
+    w.put(mod);
+  w.put(c.type.arrayDims);
+  w.put(c.type.isEnum);
+  w.put(c.notNull);
+  w.put(c.defaultExpr);
+  w.put(static_cast<int64_t>(c.generation));
+}
+
+compiler::Column readColumn(Reader &r) {
+  compiler::Column c;
+  c.name = r.string();
+  c.type.schema = r.string();
+  c.type.name = r.string();
+  for (unsigned n = r.count(64); n > 0 && r.ok(); --n)
+    c.type.mods.push_back(r.integer());
+  c.type.arrayDims = r.count(64);
+  c.type.isEnum = r.flag();
+  c.notNull = r.flag();
+  c.defaultExpr = r.string();
+  c.generation = r.enumeration(compiler::ColumnGeneration::Serial);
+  return c;
+}
+
+void putConstraint(Writer &w, const compiler::Constraint &c) {
+  w.put(c.name);
+  w.put(static_cast<int64_t>(c.kind));
+  w.put(c.columns);
+  w.put(c.check);
+  w.put(c.refTable);
+  w.put(c.refColumns);
+  w.put(static_cast<int64_t>(c.onDelete));
+  w.put(static_cast<int64_t>(c.onUpdate));
+}
+
+compiler::Constraint readConstraint(Reader &r) {
+  compiler::Constraint c;
+  c.name = r.string();
+  c.kind = r.enumeration(compiler::ConstraintKind::ForeignKey);
+  c.columns = r.strings();
+  c.check = r.string();
+  c.refTable = r.string();
+  c.refColumns = r.strings();
+  c.onDelete = r.enumeration(compiler::RefAction::SetDefault);
+  c.onUpdate = r.enumeration(compiler::RefAction::SetDefault);
+  return c;
+}
+
+void putIndex(Writer &w, const compiler::Index &index) {
+  w.put(index.name);
+  w.put(index.unique);
+  w.put(index.method);
+  w.put(static_cast<int64_t>(index.elems.size()));
+  for (const compiler::IndexColumn &e : index.elems) {
+    w.put(e.column);
+    w.put(e.expr);
+    w.put(e.opclass);
+    w.put(static_cast<int64_t>(e.order));
+    w.put(static_cast<int64_t>(e.nulls));
+  }
+  w.put(index.where);
+}
+
+compiler::Index readIndex(Reader &r) {
+  compiler::Index index;
+  index.name = r.string();
+  index.unique = r.flag();
+  index.method = r.string();
+  for (unsigned n = r.count(); n > 0 && r.ok(); --n) {
+    compiler::IndexColumn e;
+    e.column = r.string();
+    e.expr = r.string();
+    e.opclass = r.string();
+    e.order = r.enumeration(compiler::SortOrder::Desc);
+    e.nulls = r.enumeration(compiler::NullsOrder::Last);
+    index.elems.push_back(std::move(e));
+  }
+  index.where = r.string();
   return index;
 }
 
@@ -180,142 +264,153 @@ bool cacheDisabledByEnvironment() {
   return value && *value && llvm::StringRef(value) != "0";
 }
 
-std::string factsToJson(const StatusFacts &facts) {
-  json subsystems = json::array();
+std::string encodeFacts(const StatusFacts &facts) {
+  Writer w;
+  w.put(static_cast<int64_t>(facts.subsystems.size()));
   for (const StatusFacts::Subsystem &s : facts.subsystems) {
-    json versions = json::array();
+    w.put(s.name);
+    w.put(s.latest);
+    w.put(static_cast<int64_t>(s.versions.size()));
     for (const StatusFacts::Version &v : s.versions) {
-      json deps = json::array();
+      w.put(v.text);
+      w.put(v.checksum);
+    }
+  }
+  // Dependencies after every subsystem: they point across subsystems.
+  for (const StatusFacts::Subsystem &s : facts.subsystems)
+    for (const StatusFacts::Version &v : s.versions) {
+      w.put(static_cast<int64_t>(v.dependencies.size()));
       for (VersionRef d : v.dependencies) {
-        deps.push_back(d.subsystem);
-        deps.push_back(d.version);
+        w.put(d.subsystem);
+        w.put(d.version);
       }
-      versions.push_back(json::array({v.text, v.checksum, deps}));
     }
-    subsystems.push_back(json::array({s.name, s.latest, versions}));
-  }
-  json order = json::array();
+  w.put(static_cast<int64_t>(facts.order.size()));
   for (VersionRef r : facts.order) {
-    order.push_back(r.subsystem);
-    order.push_back(r.version);
+    w.put(r.subsystem);
+    w.put(r.version);
   }
-  return json{{"subsystems", subsystems}, {"order", order}}.dump();
+  return std::move(w.out);
 }
 
-std::optional<StatusFacts> factsFromJson(llvm::StringRef text) {
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return std::nullopt;
-  try {
-    StatusFacts facts;
-    auto ref = [&](const json &list, size_t i) -> VersionRef {
-      VersionRef r{list.at(i).get<unsigned>(), list.at(i + 1).get<unsigned>()};
-      if (r.subsystem >= facts.subsystems.size() ||
-          r.version >= facts.subsystems[r.subsystem].versions.size())
-        throw std::runtime_error("dangling version");
-      return r;
-    };
-    for (const json &s : j.at("subsystems")) {
-      StatusFacts::Subsystem sub;
-      sub.name = s.at(0).get<std::string>();
-      sub.latest = s.at(1).get<unsigned>();
-      for (const json &v : s.at(2))
-        sub.versions.push_back({v.at(0).get<std::string>(), v.at(1).get<std::string>(), {}});
-      if (sub.latest >= sub.versions.size())
-        throw std::runtime_error("latest");
-      facts.subsystems.push_back(std::move(sub));
+std::optional<StatusFacts> decodeFacts(llvm::StringRef text) {
+  Reader r(text);
+  StatusFacts facts;
+  size_t total = 0;
+  for (unsigned n = r.count(); n > 0 && r.ok(); --n) {
+    StatusFacts::Subsystem sub;
+    sub.name = r.string();
+    sub.latest = r.count();
+    for (unsigned v = r.count(); v > 0 && r.ok(); --v) {
+      std::string versionText = r.string();
+      std::string checksum = r.string();
+      sub.versions.push_back({std::move(versionText), std::move(checksum), {}});
     }
-    // Dependencies once every subsystem is known: they point across subsystems.
-    const json &subsystems = j.at("subsystems");
-    for (size_t s = 0; s < facts.subsystems.size(); ++s) {
-      const json &versions = subsystems[s][2];
-      for (size_t v = 0; v < versions.size(); ++v) {
-        const json &deps = versions[v].at(2);
-        if (deps.size() % 2)
-          throw std::runtime_error("dependencies");
-        for (size_t i = 0; i < deps.size(); i += 2)
-          facts.subsystems[s].versions[v].dependencies.push_back(ref(deps, i));
+    if (sub.latest >= sub.versions.size())
+      return std::nullopt;
+    total += sub.versions.size();
+    facts.subsystems.push_back(std::move(sub));
+  }
+  auto ref = [&]() -> std::optional<VersionRef> {
+    unsigned s = r.count();
+    unsigned v = r.count();
+    if (!r.ok() || s >= facts.subsystems.size() || v >= facts.subsystems[s].versions.size())
+      return std::nullopt;
+    return VersionRef{s, v};
+  };
+  for (StatusFacts::Subsystem &s : facts.subsystems)
+    for (StatusFacts::Version &v : s.versions)
+      for (unsigned n = r.count(); n > 0 && r.ok(); --n) {
+        std::optional<VersionRef> d = ref();
+        if (!d)
+          return std::nullopt;
+        v.dependencies.push_back(*d);
       }
-    }
-    const json &order = j.at("order");
-    size_t total = 0;
-    for (const StatusFacts::Subsystem &s : facts.subsystems)
-      total += s.versions.size();
-    if (order.size() != total * 2)
-      throw std::runtime_error("order");
-    for (size_t i = 0; i < order.size(); i += 2)
-      facts.order.push_back(ref(order, i));
-    return facts;
-  } catch (const std::exception &) {
+  if (r.count() != total || !r.ok())
     return std::nullopt;
+  for (size_t i = 0; i < total; ++i) {
+    std::optional<VersionRef> node = ref();
+    if (!node)
+      return std::nullopt;
+    facts.order.push_back(*node);
   }
+  if (!r.ok() || !r.atEnd())
+    return std::nullopt;
+  return facts;
 }
 
-std::string schemaToJson(const Schema &schema) {
-  json tables = json::array();
+std::string encodeSchema(const Schema &schema) {
+  Writer w;
+  w.put(static_cast<int64_t>(schema.tables().size()));
   for (const auto &[_, table] : schema.tables()) {
-    json columns = json::array(), constraints = json::array(), indexes = json::array();
+    w.put(table->name);
+    w.put(table->owner);
+    w.put(static_cast<int64_t>(table->columns.size()));
     for (const compiler::Column &c : table->columns)
-      columns.push_back(columnJson(c));
+      putColumn(w, c);
+    w.put(static_cast<int64_t>(table->constraints.size()));
     for (const compiler::Constraint &c : table->constraints)
-      constraints.push_back(constraintJson(c));
+      putConstraint(w, c);
+    w.put(static_cast<int64_t>(table->indexes.size()));
     for (const compiler::Index &i : table->indexes)
-      indexes.push_back(indexJson(i));
-    tables.push_back(json::array({table->name, table->owner, columns, constraints, indexes}));
+      putIndex(w, i);
   }
-  json enums = json::array();
-  for (const auto &[_, type] : schema.enums())
-    enums.push_back(json::array({type.name, type.owner, type.labels}));
-  json sql = json::array();
-  for (const compiler::SqlObject &o : schema.sql())
-    sql.push_back(json::array({o.name, o.owner, o.up, o.finish}));
-  return json{{"tables", tables}, {"enums", enums}, {"sql", sql}}.dump();
+  w.put(static_cast<int64_t>(schema.enums().size()));
+  for (const auto &[_, type] : schema.enums()) {
+    w.put(type.name);
+    w.put(type.owner);
+    w.put(type.labels);
+  }
+  w.put(static_cast<int64_t>(schema.sql().size()));
+  for (const compiler::SqlObject &o : schema.sql()) {
+    w.put(o.name);
+    w.put(o.owner);
+    w.put(o.up);
+    w.put(o.finish);
+  }
+  return std::move(w.out);
 }
 
-std::optional<Schema> schemaFromJson(llvm::StringRef text) {
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return std::nullopt;
-  try {
-    Schema schema;
-    for (const json &t : j.at("tables")) {
-      if (!t.is_array() || t.size() != 5)
-        return std::nullopt;
-      compiler::Table table;
-      table.name = t[0].get<std::string>();
-      table.owner = t[1].get<std::string>();
-      for (const json &c : t[2])
-        table.columns.push_back(readColumn(c));
-      for (const json &c : t[3])
-        table.constraints.push_back(readConstraint(c));
-      for (const json &i : t[4])
-        table.indexes.push_back(readIndex(i));
+std::optional<Schema> decodeSchema(llvm::StringRef text) {
+  Reader r(text);
+  Schema schema;
+  for (unsigned n = r.count(); n > 0 && r.ok(); --n) {
+    compiler::Table table;
+    table.name = r.string();
+    table.owner = r.string();
+    for (unsigned c = r.count(); c > 0 && r.ok(); --c)
+      table.columns.push_back(readColumn(r));
+    for (unsigned c = r.count(); c > 0 && r.ok(); --c)
+      table.constraints.push_back(readConstraint(r));
+    for (unsigned i = r.count(); i > 0 && r.ok(); --i)
+      table.indexes.push_back(readIndex(r));
+    if (r.ok())
       schema.putTable(std::move(table));
-    }
-    for (const json &e : j.at("enums")) {
-      if (!e.is_array() || e.size() != 3)
-        return std::nullopt;
-      compiler::EnumType type;
-      type.name = e[0].get<std::string>();
-      type.owner = e[1].get<std::string>();
-      type.labels = e[2].get<std::vector<std::string>>();
-      schema.putEnum(std::move(type));
-    }
-    for (const json &o : j.at("sql")) {
-      if (!o.is_array() || o.size() != 4)
-        return std::nullopt;
-      schema.addSqlObject({o[0].get<std::string>(), o[1].get<std::string>(),
-                           o[2].get<std::string>(), o[3].get<std::string>(), {}});
-    }
-    return schema;
-  } catch (const std::exception &) {
-    return std::nullopt;
   }
+  for (unsigned n = r.count(); n > 0 && r.ok(); --n) {
+    compiler::EnumType type;
+    type.name = r.string();
+    type.owner = r.string();
+    type.labels = r.strings();
+    if (r.ok())
+      schema.putEnum(std::move(type));
+  }
+  for (unsigned n = r.count(); n > 0 && r.ok(); --n) {
+    compiler::SqlObject o;
+    o.name = r.string();
+    o.owner = r.string();
+    o.up = r.string();
+    o.finish = r.string();
+    schema.addSqlObject(std::move(o));
+  }
+  if (!r.ok() || !r.atEnd())
+    return std::nullopt;
+  return schema;
 }
 
 std::string StatusCache::fileFor(llvm::StringRef kind, llvm::StringRef key) const {
   llvm::SmallString<256> path(dir);
-  llvm::sys::path::append(path, (kind + "-" + key + ".json").str());
+  llvm::sys::path::append(path, (kind + "-" + key).str());
   return std::string(path);
 }
 
@@ -360,11 +455,11 @@ std::optional<StatusFacts> StatusCache::loadFacts(llvm::StringRef key) const {
   std::optional<std::string> body = read("facts", key);
   if (!body)
     return std::nullopt;
-  return factsFromJson(*body);
+  return decodeFacts(*body);
 }
 
 void StatusCache::saveFacts(llvm::StringRef key, const StatusFacts &facts) const {
-  write("facts", key, factsToJson(facts));
+  write("facts", key, encodeFacts(facts));
 }
 
 std::string StatusCache::declaredKey(llvm::StringRef sourcesKey,
@@ -388,11 +483,11 @@ std::optional<Schema> StatusCache::loadDeclared(llvm::StringRef key) const {
   std::optional<std::string> body = read("declared", key);
   if (!body)
     return std::nullopt;
-  return schemaFromJson(*body);
+  return decodeSchema(*body);
 }
 
 void StatusCache::saveDeclared(llvm::StringRef key, const Schema &schema) const {
-  write("declared", key, schemaToJson(schema));
+  write("declared", key, encodeSchema(schema));
 }
 
 } // namespace strata::runtime

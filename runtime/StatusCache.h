@@ -50,12 +50,13 @@ std::optional<std::string> defaultCacheDirectory();
 /// Is the cache turned off by the environment (STRATA_NO_CACHE set, and not "0" or "")?
 bool cacheDisabledByEnvironment();
 
-/// Serialisations, exact for everything that takes part in comparisons (source ranges,
-/// which never do, are left out). Readers return nothing on anything unexpected.
-std::string factsToJson(const StatusFacts &facts);
-std::optional<StatusFacts> factsFromJson(llvm::StringRef text);
-std::string schemaToJson(const compiler::Schema &schema);
-std::optional<compiler::Schema> schemaFromJson(llvm::StringRef text);
+/// The cache files' encodings: exact for everything that takes part in comparisons (source
+/// ranges, which never do, are left out). Readers return nothing on anything unexpected,
+/// including trailing bytes.
+std::string encodeFacts(const StatusFacts &facts);
+std::optional<StatusFacts> decodeFacts(llvm::StringRef text);
+std::string encodeSchema(const compiler::Schema &schema);
+std::optional<compiler::Schema> decodeSchema(llvm::StringRef text);
 
 class StatusCache {
 public:

@@ -160,17 +160,19 @@ TEST(CacheSerialisationTest, FactsRoundTripExactly) {
   ASSERT_TRUE(c.project);
   planner::VersionGraph graph(*c.project);
   runtime::StatusFacts facts = runtime::StatusFacts::of(*c.project, graph);
-  std::string text = runtime::factsToJson(facts);
-  std::optional<runtime::StatusFacts> back = runtime::factsFromJson(text);
+  std::string text = runtime::encodeFacts(facts);
+  std::optional<runtime::StatusFacts> back = runtime::decodeFacts(text);
   ASSERT_TRUE(back);
   EXPECT_TRUE(*back == facts);
-  EXPECT_EQ(runtime::factsToJson(*back), text);
-  // Cut short, not JSON, or pointing at versions that do not exist: no facts.
-  EXPECT_FALSE(runtime::factsFromJson(llvm::StringRef(text).drop_back(10)));
-  EXPECT_FALSE(runtime::factsFromJson("garbage"));
-  EXPECT_FALSE(runtime::factsFromJson("{}"));
-  EXPECT_FALSE(runtime::factsFromJson(R"({"subsystems":[["a",0,[["1.0.0","x",[5,0]]]]],)"
-                                      R"("order":[0,0]})"));
+  EXPECT_EQ(runtime::encodeFacts(*back), text);
+  // Cut short, with bytes after it, garbage, or pointing at versions that do not exist.
+  EXPECT_FALSE(runtime::decodeFacts(llvm::StringRef(text).drop_back(3)));
+  EXPECT_FALSE(runtime::decodeFacts(text + "1,"));
+  EXPECT_FALSE(runtime::decodeFacts("garbage"));
+  EXPECT_FALSE(runtime::decodeFacts(""));
+  // One subsystem "a" with version "1.0.0" depending on version 5 of subsystem 0.
+  EXPECT_TRUE(runtime::decodeFacts("1,1:a0,1,5:1.0.01:x0,1,0,0,")) << "the well-formed one";
+  EXPECT_FALSE(runtime::decodeFacts("1,1:a0,1,5:1.0.01:x1,0,5,1,0,0,"));
 }
 
 TEST(CacheSerialisationTest, SchemasRoundTripExactly) {
@@ -180,19 +182,22 @@ TEST(CacheSerialisationTest, SchemasRoundTripExactly) {
   for (const compiler::Subsystem &s : c.project->subsystems)
     for (const compiler::Version &v : s.versions) {
       SCOPED_TRACE(s.name + "@" + v.text);
-      std::string text = runtime::schemaToJson(v.state);
-      std::optional<compiler::Schema> back = runtime::schemaFromJson(text);
+      std::string text = runtime::encodeSchema(v.state);
+      std::optional<compiler::Schema> back = runtime::decodeSchema(text);
       ASSERT_TRUE(back);
       EXPECT_TRUE(*back == v.state);
       EXPECT_EQ(runtime::describeSchema(*back), runtime::describeSchema(v.state));
-      EXPECT_EQ(runtime::schemaToJson(*back), text); // isEnum and owners included
+      EXPECT_EQ(runtime::encodeSchema(*back), text); // isEnum and owners included
+      EXPECT_FALSE(runtime::decodeSchema(llvm::StringRef(text).drop_back(1)));
       ++checked;
     }
   EXPECT_GT(checked, 10);
-  EXPECT_FALSE(runtime::schemaFromJson(R"({"tables":[["t","",[["c","","text",[],0,false,)"
-                                       R"(false,"",9]],[],[]]],"enums":[],"sql":[]})"))
+  // A table "t" with a text column "c" whose generation is 3 (serial), then 9: out of range.
+  EXPECT_TRUE(runtime::decodeSchema("1,1:t0:1,1:c0:4:text0,0,0,0,0:3,0,0,0,0,"));
+  EXPECT_FALSE(runtime::decodeSchema("1,1:t0:1,1:c0:4:text0,0,0,0,0:9,0,0,0,0,"))
       << "a generation out of range is refused";
-  EXPECT_FALSE(runtime::schemaFromJson("[1,2]"));
+  EXPECT_FALSE(runtime::decodeSchema("1,1:t0:1,1:c0:4:text0,0,0,0,0:3,0,0,0,0,0,"));
+  EXPECT_FALSE(runtime::decodeSchema("[1,2]"));
 }
 
 class CacheFilesTest : public ::testing::Test {
