@@ -4,9 +4,9 @@
 
 #include <llvm/ADT/BitVector.h>
 #include <llvm/ADT/STLExtras.h>
+#include <llvm/ADT/StringMap.h>
 
 #include <map>
-#include <set>
 
 namespace strata::runtime {
 
@@ -46,20 +46,23 @@ std::optional<unsigned> StatusFacts::findVersion(unsigned subsystem, llvm::Strin
 }
 
 std::vector<VersionRef> StatusFacts::closure(llvm::ArrayRef<VersionRef> roots) const {
-  std::set<VersionRef> seen;
+  // A bit per version, by (subsystem, version): no ordered set of 10,000 nodes.
+  std::vector<std::vector<bool>> seen(subsystems.size());
+  for (size_t s = 0; s < subsystems.size(); ++s)
+    seen[s].resize(subsystems[s].versions.size());
   std::vector<VersionRef> stack(roots.begin(), roots.end());
   while (!stack.empty()) {
     VersionRef node = stack.back();
     stack.pop_back();
-    if (!seen.insert(node).second)
+    if (seen[node.subsystem][node.version])
       continue;
+    seen[node.subsystem][node.version] = true;
     for (VersionRef d : at(node).dependencies)
       stack.push_back(d);
   }
   std::vector<VersionRef> out;
-  out.reserve(seen.size());
   for (VersionRef node : order)
-    if (seen.count(node))
+    if (seen[node.subsystem][node.version])
       out.push_back(node);
   return out;
 }
@@ -148,34 +151,42 @@ DatabaseStatus statusOf(const StatusFacts &facts, bool stateExists,
   for (unsigned s = 0; s < facts.subsystems.size(); ++s)
     if (llvm::none_of(targets, [&](VersionRef r) { return r.subsystem == s; }))
       targets.push_back({s, facts.subsystems[s].latest});
-  std::set<VersionRef> needed;
+  std::vector<std::vector<bool>> needed(facts.subsystems.size());
+  for (size_t s = 0; s < facts.subsystems.size(); ++s)
+    needed[s].resize(facts.subsystems[s].versions.size());
   for (VersionRef r : facts.closure(targets))
-    needed.insert(r);
+    needed[r.subsystem][r.version] = true;
   // Fix: records looked up by name, nodes walked once. Searching the records for every
   // node of every subsystem made status quadratic: seconds for 10,000 executed versions.
-  std::map<std::pair<llvm::StringRef, llvm::StringRef>, const NodeRecord *> byName;
+  llvm::StringMap<llvm::StringMap<const NodeRecord *>> byName;
   for (const NodeRecord &r : records)
-    byName.try_emplace({r.subsystem, r.version}, &r);
+    byName[r.subsystem].try_emplace(r.version, &r);
   out.subsystems.resize(facts.subsystems.size());
   for (VersionRef node : facts.order) {
     const StatusFacts::Subsystem &sub = facts.subsystems[node.subsystem];
     SubsystemStatus &st = out.subsystems[node.subsystem];
     const StatusFacts::Version &v = facts.at(node);
-    auto rec = byName.find({sub.name, v.text});
-    if (rec == byName.end()) {
-      if (needed.count(node) && !out.needsBootstrap)
+    const NodeRecord *rec = nullptr;
+    if (auto s = byName.find(sub.name); s != byName.end())
+      rec = s->second.lookup(v.text);
+    if (!rec) {
+      if (needed[node.subsystem][node.version] && !out.needsBootstrap)
         st.fresh.push_back(v.text);
       continue;
     }
-    if (rec->second->checksum != v.checksum)
+    if (rec->checksum != v.checksum)
       st.changed.push_back(v.text);
-    (rec->second->executed ? st.executed : st.pending).push_back(v.text);
+    (rec->executed ? st.executed : st.pending).push_back(v.text);
   }
   for (unsigned s = 0; s < facts.subsystems.size(); ++s)
     out.subsystems[s].name = facts.subsystems[s].name;
+  llvm::StringMap<unsigned> subsystemOf;
+  for (unsigned s = 0; s < facts.subsystems.size(); ++s)
+    subsystemOf.try_emplace(facts.subsystems[s].name, s);
   for (const NodeRecord &r : records)
-    if (auto s = facts.findSubsystem(r.subsystem); s && !facts.findVersion(*s, r.version))
-      out.subsystems[*s].unknown.push_back(r.version);
+    if (auto s = subsystemOf.find(r.subsystem);
+        s != subsystemOf.end() && !facts.findVersion(s->second, r.version))
+      out.subsystems[s->second].unknown.push_back(r.version);
   return out;
 }
 
