@@ -93,7 +93,8 @@ struct DriftReport {
 };
 
 /// The latest node per subsystem among \p nodes (a node that another one of the same
-/// subsystem was built on is left out), in graph order.
+/// subsystem was built on is left out), in graph order. One pass over the graph
+/// (runtime/StatusFacts.h headsAmong).
 std::vector<compiler::VersionRef> headsOf(const planner::VersionGraph &graph,
                                           llvm::ArrayRef<compiler::VersionRef> nodes);
 

@@ -36,7 +36,8 @@ class SourceMgr;
 
 namespace strata::runtime {
 
-/// The bytes of \p buffers' SHA-256, as 64 lower-case hex digits.
+/// The SHA-256 of \p parts (each length-prefixed, so that no two lists of parts collide),
+/// as 64 lower-case hex digits.
 std::string sha256Hex(llvm::ArrayRef<llvm::StringRef> parts);
 
 /// The cache key of a set of sources: strata's \p toolVersion, then each buffer's name
