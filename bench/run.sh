@@ -10,7 +10,8 @@
 #    end to end: wall time (hyperfine) and peak RSS (/usr/bin/time).
 # 3. db (needs PostgreSQL, started with scripts/pg.sh on a private state file):
 #    `strata apply up` of 1,000 small versions against `psql -1 -f` on the same SQL, the
-#    round trips of each (strace), and `strata status` with 10,000 executed versions.
+#    round trips of each (strace), and `strata status` with 10,000 executed versions, with
+#    its cache cold (emptied before each run) and warm.
 #
 # Results go to $STRATA_BENCH_OUT (default build/bench-results). Figures are never asserted:
 # they are printed, with `uptime`, since the machine's load changes wall times.
@@ -105,9 +106,18 @@ if [[ "$WHAT" == all || "$WHAT" == db ]]; then
   createdb bench_status
   "$STRATA" apply bootstrap --db "dbname=bench_status" "$OUT/p10k" >/dev/null
   echo "executed versions: $(psql -XAtd bench_status -c "select count(*) from strata_nodes where subsystem <> 'strata'")"
-  /usr/bin/time -f "strata status: %e s wall, %M KB peak RSS" \
+  # Cold: the status cache emptied before each run (compile + scratch-schema drift check);
+  # warm: the cache from the previous run (only the records and the live catalog read).
+  export STRATA_CACHE_DIR="$OUT/status-cache"
+  rm -rf "$STRATA_CACHE_DIR"
+  /usr/bin/time -f "strata status, cold: %e s wall, %U s user, %M KB peak RSS" \
     "$STRATA" status --db dbname=bench_status "$OUT/p10k" >/dev/null
-  hyperfine -N -w 1 -r "$RUNS" --export-markdown "$OUT/status.md" \
+  /usr/bin/time -f "strata status, warm: %e s wall, %U s user, %M KB peak RSS" \
+    "$STRATA" status --db dbname=bench_status "$OUT/p10k" >/dev/null
+  hyperfine -w 1 -r "$RUNS" --export-markdown "$OUT/status.md" \
+    -n "strata status, cold cache" --prepare "rm -rf $STRATA_CACHE_DIR" \
+    "$STRATA status --db dbname=bench_status $OUT/p10k" \
+    -n "strata status, warm cache" --prepare "true" \
     "$STRATA status --db dbname=bench_status $OUT/p10k"
   cat "$OUT/status.md"
 fi

@@ -36,6 +36,11 @@ bool confirm(const std::string &question, bool yes, llvm::raw_ostream &err) {
 }
 
 int report(llvm::Error err, const RunOptions &options, llvm::raw_ostream &errs) {
+  return reportRunError(std::move(err), options, errs);
+}
+} // namespace
+
+int reportRunError(llvm::Error err, const RunOptions &options, llvm::raw_ostream &errs) {
   std::string message = llvm::toString(std::move(err));
   // Nothing that reaches the terminal may carry a password.
   message = runtime::redactSecretsIn(message, options.db);
@@ -43,7 +48,6 @@ int report(llvm::Error err, const RunOptions &options, llvm::raw_ostream &errs) 
   errs << "strata: error: " << text.rtrim() << "\n";
   return ExitFailure;
 }
-} // namespace
 
 int runApply(const ApplyOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   compiler::Compilation compilation;
@@ -109,34 +113,6 @@ int runApply(const ApplyOptions &options, llvm::raw_ostream &out, llvm::raw_ostr
   if (result)
     return report(std::move(result), options.run, err);
   return ExitOk;
-}
-
-int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
-  compiler::Compilation compilation;
-  const compiler::Project *project =
-      compileSources(compilation, options.run.paths, options.run.color, err);
-  if (!project)
-    return ExitFailure;
-  planner::VersionGraph graph(*project);
-  runtime::RunnerOptions ropts;
-  ropts.connInfo = options.run.db;
-  auto targets = parseVersionsFlag(*project, "--to", options.run.to, err);
-  if (!targets)
-    return ExitUsage;
-  ropts.targets = std::move(*targets);
-  runtime::Runner runner(*project, graph, [](compiler::SourceRange) { return std::string(); },
-                         ropts, err);
-  llvm::Expected<runtime::DatabaseStatus> status = runner.status();
-  if (!status)
-    return report(status.takeError(), options.run, err);
-  if (!status->needsBootstrap)
-    warnAboutDrift(*project, graph, options.run.db, err);
-  if (options.json) {
-    out << statusJson(*status) << "\n";
-    return status->code();
-  }
-  out << statusText(*status);
-  return status->code();
 }
 
 int runReset(const ResetOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {

@@ -2,6 +2,7 @@
 // calls these, so every command is testable without spawning a process.
 #pragma once
 
+#include <llvm/Support/Error.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <string>
@@ -96,13 +97,24 @@ struct ApplyOptions {
 /// `strata apply bootstrap|up|finish` and `strata apply --plan FILE`.
 int runApply(const ApplyOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
 
+/// One line `strata: error: ...` on \p errs (secrets of options.db redacted); ExitFailure.
+int reportRunError(llvm::Error err, const RunOptions &options, llvm::raw_ostream &errs);
+
 struct StatusOptions {
   RunOptions run;
   bool json = false;
   std::string app; ///< --app core@1.1.0,acl@1.0.0: the node-start check instead
+  /// --no-cache (or STRATA_NO_CACHE=1): neither read nor write the status cache.
+  bool noCache = false;
+  /// Where the cache lives; empty: runtime::defaultCacheDirectory().
+  std::string cacheDir;
 };
 
 /// `strata status`: exit 0 up to date, 3 needs bootstrap, 4 pending finish, 5 new only.
+/// Uses the status cache (runtime/StatusCache.h): the compiled project's facts and the
+/// declared state in stored form, so that a warm run neither compiles the sources nor
+/// builds the scratch schema of the drift check; the records and the live catalog are
+/// read from the database on every run.
 int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err);
 
 /// `strata status --app ...`: may an application built for these versions start on the

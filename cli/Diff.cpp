@@ -156,14 +156,24 @@ void warnAboutDrift(const compiler::Project &project, const planner::VersionGrap
                     const std::string &db, llvm::raw_ostream &err) {
   auto report = driftOf(project, graph, db, {}, "public", /*skipWhenPending=*/true);
   if (!report) {
+    printDriftWarnings(report.takeError(), db, err);
+    return;
+  }
+  if (*report)
+    printDriftWarnings(std::move(**report), db, err);
+}
+
+void printDriftWarnings(llvm::Expected<runtime::DriftReport> report, const std::string &db,
+                        llvm::raw_ostream &err) {
+  if (!report) {
     std::string message = runtime::redactSecretsIn(llvm::toString(report.takeError()), db);
     err << "strata: warning: could not check for drift: " << llvm::StringRef(message).rtrim()
         << "\n";
     return;
   }
-  if (!*report || !(*report)->drifted())
+  if (!report->drifted())
     return;
-  for (const runtime::Change &c : (*report)->changes)
+  for (const runtime::Change &c : report->changes)
     err << "strata: warning: drift: " << runtime::describeChange(c) << "\n";
   err << "strata: warning: the database differs from its versions; 'strata diff' shows the SQL "
          "that removes the drift\n";

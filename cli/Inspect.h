@@ -4,12 +4,16 @@
 
 #include "cli/Commands.h"
 
+#include <llvm/Support/Error.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <string>
 
 namespace strata::compiler {
 struct Project;
+}
+namespace strata::runtime {
+struct DriftReport;
 }
 namespace strata::planner {
 class VersionGraph;
@@ -48,6 +52,11 @@ int runBaseline(const RunOptions &options, llvm::raw_ostream &out, llvm::raw_ost
 /// one line saying why when it cannot be checked). Never changes the exit code.
 void warnAboutDrift(const compiler::Project &project, const planner::VersionGraph &graph,
                     const std::string &db, llvm::raw_ostream &err);
+
+/// The lines of warnAboutDrift for \p report, already made (nothing when it has no drift),
+/// or for the error that prevented it (one line, secrets of \p db redacted).
+void printDriftWarnings(llvm::Expected<runtime::DriftReport> report, const std::string &db,
+                        llvm::raw_ostream &err);
 
 /// For `strata plan up --db`: marks each step of \p plan that touches a drifted table
 /// (lint D301 on the step) and adds one warning finding per such table, naming its steps

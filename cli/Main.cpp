@@ -104,6 +104,8 @@ int main(int argc, char **argv) {
   statusCmd->add_option("--app", status.app,
                         "May an application built for these versions (core@1.1.0,acl@1.0.0) "
                         "start now? Reads only the database; no .strata files needed");
+  statusCmd->add_flag("--no-cache", status.noCache,
+                      "Neither read nor write the status cache (also STRATA_NO_CACHE=1)");
   statusCmd->footer(
       "Exit codes: 0 up to date, 3 needs bootstrap, 4 pending finish, 5 new versions to run "
       "(Kong's 'migrations list').\nWith --app: 0 may start (up to date, or inside the "

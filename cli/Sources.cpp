@@ -17,9 +17,8 @@ void prepareForExit(compiler::Compilation &compilation) {
     compilation.disableFree();
 }
 
-const compiler::Project *compileSources(compiler::Compilation &compilation,
-                                        const std::vector<std::string> &paths, bool color,
-                                        llvm::raw_ostream &err) {
+bool loadSources(compiler::Compilation &compilation, const std::vector<std::string> &paths,
+                 llvm::raw_ostream &err) {
   prepareForExit(compilation);
   std::vector<std::string> all = paths;
   if (all.empty())
@@ -27,12 +26,25 @@ const compiler::Project *compileSources(compiler::Compilation &compilation,
   for (const std::string &path : all)
     if (llvm::Error e = compilation.addPath(path)) {
       err << "strata: error: " << llvm::toString(std::move(e)) << "\n";
-      return nullptr;
+      return false;
     }
   if (compilation.bufferCount() == 0) {
     err << "strata: error: no .strata files found\n";
-    return nullptr;
+    return false;
   }
+  return true;
+}
+
+const compiler::Project *compileSources(compiler::Compilation &compilation,
+                                        const std::vector<std::string> &paths, bool color,
+                                        llvm::raw_ostream &err) {
+  if (!loadSources(compilation, paths, err))
+    return nullptr;
+  return compileLoaded(compilation, color, err);
+}
+
+const compiler::Project *compileLoaded(compiler::Compilation &compilation, bool color,
+                                       llvm::raw_ostream &err) {
   const compiler::Project *project = compilation.run();
   if (!project || compilation.diagnostics().warningCount())
     compilation.diagnostics().render(err, color);

@@ -26,6 +26,15 @@ const compiler::Project *compileSources(compiler::Compilation &compilation,
                                         const std::vector<std::string> &paths, bool color,
                                         llvm::raw_ostream &err);
 
+/// The first half of compileSources: adds \p paths to \p compilation (the files are read,
+/// nothing is parsed). False, after saying why on \p err, when that fails or finds nothing.
+bool loadSources(compiler::Compilation &compilation, const std::vector<std::string> &paths,
+                 llvm::raw_ostream &err);
+
+/// The second half: compiles what loadSources added, diagnostics as compileSources.
+const compiler::Project *compileLoaded(compiler::Compilation &compilation, bool color,
+                                       llvm::raw_ostream &err);
+
 /// Parses the value of \p flag ("--to", "--from"): "core@1.2.0,acl@1" into versions of
 /// \p project. An empty value gives an empty list. On a bad value, says why on \p err and
 /// returns nothing (the caller exits with ExitUsage).

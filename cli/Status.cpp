@@ -1,6 +1,13 @@
 #include "cli/Commands.h"
+#include "cli/Inspect.h"
+#include "cli/Sources.h"
 
+#include "compiler/Compilation.h"
+#include "runtime/Drift.h"
 #include "runtime/Runner.h"
+#include "runtime/StateStore.h"
+#include "runtime/StatusCache.h"
+#include "runtime/StatusFacts.h"
 
 #include <strata/strata.h>
 
@@ -64,6 +71,145 @@ std::string statusJson(const runtime::DatabaseStatus &status) {
                           {"unknown", s.unknown}});
   out["subsystems"] = subsystems;
   return out.dump(2);
+}
+
+namespace {
+llvm::Error failure(const std::string &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// The cache status uses, or nothing (--no-cache, STRATA_NO_CACHE, no directory known).
+std::optional<runtime::StatusCache> statusCache(const StatusOptions &options) {
+  if (options.noCache || runtime::cacheDisabledByEnvironment())
+    return std::nullopt;
+  if (!options.cacheDir.empty())
+    return runtime::StatusCache(options.cacheDir);
+  if (std::optional<std::string> dir = runtime::defaultCacheDirectory())
+    return runtime::StatusCache(*dir);
+  return std::nullopt;
+}
+
+/// The sources, compiled on first use only: a warm status never needs them compiled.
+class LazyProject {
+public:
+  LazyProject(compiler::Compilation &compilation, bool color, llvm::raw_ostream &err)
+      : compilation(compilation), color(color), err(err) {}
+
+  /// Null, after the diagnostics, when the sources do not compile.
+  const compiler::Project *get() {
+    if (!tried) {
+      tried = true;
+      project = compileLoaded(compilation, color, err);
+      if (project)
+        graph.emplace(*project);
+    }
+    return project;
+  }
+  const planner::VersionGraph &versionGraph() const { return *graph; }
+
+private:
+  compiler::Compilation &compilation;
+  bool color;
+  llvm::raw_ostream &err;
+  bool tried = false;
+  const compiler::Project *project = nullptr;
+  std::optional<planner::VersionGraph> graph;
+};
+
+/// The drift of schema public against \p heads: the declared state in stored form from the
+/// cache when it holds it for these sources, versions and server, else built in a scratch
+/// schema (and saved); compared with the live catalog, which is always read.
+llvm::Expected<runtime::DriftReport>
+statusDrift(runtime::Connection &conn, const runtime::StatusFacts &facts,
+            const std::vector<compiler::VersionRef> &heads, LazyProject &sources,
+            const std::optional<runtime::StatusCache> &cache, const std::string &sourcesKey) {
+  const char *schema = "public";
+  std::optional<std::string> key;
+  if (cache) {
+    llvm::Expected<runtime::Result> server = conn.exec(runtime::StatusCache::serverFactsQuery());
+    if (!server)
+      return server.takeError();
+    std::vector<std::string> versions;
+    for (compiler::VersionRef h : heads)
+      versions.push_back(facts.subsystems[h.subsystem].name + "@" + facts.at(h).text);
+    key = runtime::StatusCache::declaredKey(sourcesKey, versions, schema,
+                                            {server->get(0, 0).str(), server->get(0, 1).str()});
+    if (std::optional<compiler::Schema> stored = cache->loadDeclared(*key))
+      return runtime::compareWithLive(conn, *stored, heads, schema);
+  }
+  const compiler::Project *project = sources.get();
+  if (!project)
+    return failure("the sources do not compile");
+  llvm::Expected<compiler::Schema> stored =
+      runtime::storedForm(conn, runtime::declaredState(*project, heads), schema);
+  if (!stored)
+    return stored.takeError();
+  if (key)
+    cache->saveDeclared(*key, *stored);
+  return runtime::compareWithLive(conn, *stored, heads, schema);
+}
+} // namespace
+
+int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  compiler::Compilation compilation;
+  if (!loadSources(compilation, options.run.paths, err))
+    return ExitFailure;
+  LazyProject sources(compilation, options.run.color, err);
+  std::optional<runtime::StatusCache> cache = statusCache(options);
+  // --to names versions of the compiled project: the cache serves the default targets only.
+  if (!options.run.to.empty())
+    cache.reset();
+  std::string key = cache ? runtime::sourcesKey(compilation.sources(), STRATA_VERSION) : "";
+  std::optional<runtime::StatusFacts> facts;
+  if (cache)
+    facts = cache->loadFacts(key);
+  std::vector<compiler::VersionRef> targets;
+  if (!facts) {
+    const compiler::Project *project = sources.get();
+    if (!project)
+      return ExitFailure;
+    auto named = parseVersionsFlag(*project, "--to", options.run.to, err);
+    if (!named)
+      return ExitUsage;
+    targets = std::move(*named);
+    facts = runtime::StatusFacts::of(*project, sources.versionGraph());
+    // Diagnostics must never be lost: sources with warnings are compiled, and their
+    // warnings shown, on every run (errors stop before this point).
+    if (cache && compilation.diagnostics().warningCount() == 0)
+      cache->saveFacts(key, *facts);
+  }
+
+  // One connection and one read of the records for the status and its drift warning.
+  llvm::Expected<runtime::Connection> conn = runtime::Connection::open(options.run.db);
+  if (!conn)
+    return reportRunError(conn.takeError(), options.run, err);
+  runtime::StateStore store(*conn);
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return reportRunError(exists.takeError(), options.run, err);
+  std::vector<runtime::NodeRecord> records;
+  if (*exists) {
+    llvm::Expected<std::vector<runtime::NodeRecord>> r = store.nodes();
+    if (!r)
+      return reportRunError(r.takeError(), options.run, err);
+    records = std::move(*r);
+  }
+  runtime::DatabaseStatus status = runtime::statusOf(*facts, *exists, records, targets);
+  if (!status.needsBootstrap) {
+    // As warnAboutDrift: not while versions are pending finish (the catalog is then between
+    // up and finish on purpose), and never changing the exit code.
+    std::vector<compiler::VersionRef> pending;
+    std::vector<compiler::VersionRef> heads = runtime::recordedHeads(*facts, records, &pending);
+    if (!heads.empty() && pending.empty())
+      printDriftWarnings(statusDrift(*conn, *facts, heads, sources, cache, key), options.run.db,
+                         err);
+  }
+  if (options.json) {
+    out << statusJson(status) << "\n";
+    return status.code();
+  }
+  out << statusText(status);
+  return status.code();
 }
 
 int runAppStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_ostream &err) {

@@ -93,7 +93,8 @@ struct DriftReport {
 };
 
 /// The latest node per subsystem among \p nodes (a node that another one of the same
-/// subsystem was built on is left out), in graph order.
+/// subsystem was built on is left out), in graph order. One pass over the graph
+/// (runtime/StatusFacts.h headsAmong).
 std::vector<compiler::VersionRef> headsOf(const planner::VersionGraph &graph,
                                           llvm::ArrayRef<compiler::VersionRef> nodes);
 
@@ -122,8 +123,16 @@ llvm::Expected<compiler::Schema> storedForm(Connection &conn, const compiler::Sc
 /// objects \p declared does not own. Pure: no database.
 DriftReport compareSchemas(const compiler::Schema &declared, const Inspection &live);
 
+/// \p declared (the state of \p versions, already in stored form) compared with the live
+/// catalog of \p schema, read now, with the other schemas of the database listed as
+/// unmanaged. What `strata status` runs with a stored form from its cache
+/// (runtime/StatusCache.h): the live side is never cached.
+llvm::Expected<DriftReport> compareWithLive(Connection &conn, const compiler::Schema &declared,
+                                            llvm::ArrayRef<compiler::VersionRef> versions,
+                                            llvm::StringRef schema = "public");
+
 /// Everything above: the declared state of \p versions in stored form, compared with the
-/// live catalog of \p schema, with the other schemas of the database listed as unmanaged.
+/// live catalog of \p schema (compareWithLive).
 llvm::Expected<DriftReport> checkDrift(Connection &conn, const compiler::Project &project,
                                        llvm::ArrayRef<compiler::VersionRef> versions,
                                        llvm::StringRef schema = "public");

@@ -64,6 +64,7 @@ enum class TableCol {
   Generated,
   Default,
   IsSerial,
+  AttNum,
 };
 
 // One row per column (one row with NULL attname for a table without columns).
@@ -77,20 +78,33 @@ select c.relname,
        et.typtype = 'e',
        etn.nspname,
        et.typname,
-       pg_catalog.format_type(et.oid, a.atttypmod),
-       pg_catalog.format_type(et.oid, null),
+       -- The element type's modifiers, read only for types outside pg_catalog (columnType):
+       -- format_type is most of this query's cost, so it is not called for nothing.
+       case when etn.nspname <> 'pg_catalog'
+            then pg_catalog.format_type(et.oid, a.atttypmod) end,
+       case when etn.nspname <> 'pg_catalog' then pg_catalog.format_type(et.oid, null) end,
        a.attnotnull,
        a.attidentity,
        a.attgenerated,
-       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
-       exists (select 1
-                 from pg_catalog.pg_depend d
-                 join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
-                where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                  and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                  and d.refobjid = c.oid and d.refobjsubid = a.attnum and d.deptype = 'a'
-                  and pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) =
-                      pg_catalog.format('nextval(%L::regclass)', s.oid::pg_catalog.regclass))
+       -- Relation 0 for a default, which cannot refer to a column: deparsing with the table
+       -- opens it, and opening every table of a 2,000-table schema in a new session is most
+       -- of this query's cost. A generated column's expression does refer to columns.
+       pg_catalog.pg_get_expr(ad.adbin,
+                              case when a.attgenerated <> '' then ad.adrelid else 0 end),
+       case when ad.adbin is null or a.attgenerated <> '' then false
+            else exists (select 1
+                           from pg_catalog.pg_depend d
+                           join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
+                          where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                            and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                            and d.refobjid = c.oid and d.refobjsubid = a.attnum
+                            and d.deptype = 'a'
+                            and pg_catalog.pg_get_expr(ad.adbin,
+                                                       case when a.attgenerated <> ''
+                                                            then ad.adrelid else 0 end) =
+                                pg_catalog.format('nextval(%L::regclass)',
+                                                  s.oid::pg_catalog.regclass)) end,
+       a.attnum
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   left join pg_catalog.pg_attribute a
@@ -114,6 +128,7 @@ enum class ConstraintCol {
   RefTable,
   RefSchema,
   RefColumns,
+  RefColumnNames, ///< JSON, for a foreign key into another schema only
   DeleteAction,
   UpdateAction,
   Validated,
@@ -123,23 +138,25 @@ enum class ConstraintCol {
 
 // conkey holds the key columns in key order, and for a check the columns its expression
 // mentions, in the order they appear.
+// The key columns come as attribute numbers ("{2,3}"), named with the numbers that the
+// tables query read: naming them here (a json_agg over pg_attribute per constraint) was
+// three quarters of this query's cost. Only a foreign key into another schema, whose
+// table the tables query does not read, has its referenced columns named here.
 constexpr const char *constraintsQuery = R"sql(
 select c.relname,
        co.conname,
        co.contype,
-       coalesce((select pg_catalog.json_agg(a.attname order by k.ord)
-                   from pg_catalog.unnest(co.conkey) with ordinality as k(attnum, ord)
-                   join pg_catalog.pg_attribute a
-                     on a.attrelid = co.conrelid and a.attnum = k.attnum),
-                '[]'),
+       coalesce(co.conkey::text, '{}'),
        pg_catalog.pg_get_expr(co.conbin, co.conrelid),
        fc.relname,
        fn.nspname,
-       coalesce((select pg_catalog.json_agg(a.attname order by k.ord)
-                   from pg_catalog.unnest(co.confkey) with ordinality as k(attnum, ord)
-                   join pg_catalog.pg_attribute a
-                     on a.attrelid = co.confrelid and a.attnum = k.attnum),
-                '[]'),
+       coalesce(co.confkey::text, '{}'),
+       case when fn.nspname <> $1
+            then coalesce((select pg_catalog.json_agg(a.attname order by k.ord)
+                             from pg_catalog.unnest(co.confkey) with ordinality as k(attnum, ord)
+                             join pg_catalog.pg_attribute a
+                               on a.attrelid = co.confrelid and a.attnum = k.attnum),
+                          '[]') end,
        co.confdeltype,
        co.confupdtype,
        co.convalidated,
@@ -201,9 +218,14 @@ select t.relname,
           join pg_catalog.pg_attribute ia on ia.attrelid = x.indexrelid and ia.attnum = k + 1
           left join pg_catalog.pg_attribute ta
                  on ta.attrelid = x.indrelid and ta.attnum = x.indkey[k] and x.indkey[k] <> 0
-          join pg_catalog.pg_type kty on kty.oid = coalesce(ta.atttypid, ia.atttypid)
-          join pg_catalog.pg_type kt
-            on kt.oid = case when kty.typtype = 'd' then kty.typbasetype else kty.oid end)
+          -- A lookup by oid, kept a lateral subquery by "offset 0": as a join, the planner
+          -- (which guesses 1,000 rows for generate_series) hashed all of pg_type once per
+          -- index: 1.7 s for 1,600 indexes.
+          cross join lateral (select case when kty.typtype = 'd' then kty.typbasetype
+                                          else kty.oid end as oid
+                                from pg_catalog.pg_type kty
+                               where kty.oid = coalesce(ta.atttypid, ia.atttypid)
+                              offset 0) kt)
   from pg_catalog.pg_index x
   join pg_catalog.pg_class i on i.oid = x.indexrelid
   join pg_catalog.pg_class t on t.oid = x.indrelid
@@ -419,14 +441,25 @@ bool isExcluded(llvm::StringRef table, const InspectOptions &options) {
   return llvm::is_contained(options.excludeTables, table);
 }
 
+/// Every table's column names by attribute number (excluded tables too: a foreign key
+/// may reference one).
+using ColumnNumbers = std::map<std::string, std::map<int64_t, std::string>, std::less<>>;
+
 llvm::Error readTables(Connection &conn, const InspectOptions &options,
-                       std::map<std::string, Table, std::less<>> &tables, Inspection &out) {
+                       std::map<std::string, Table, std::less<>> &tables, ColumnNumbers &numbers,
+                       Inspection &out) {
   llvm::Expected<Result> res = conn.execParams(tablesQuery, {options.schema});
   if (!res)
     return res.takeError();
   for (int row = 0; row < res->rows(); ++row) {
     Row<TableCol> r{*res, row};
     llvm::StringRef tableName = r.get(TableCol::RelName);
+    if (!r.isNull(TableCol::AttName)) {
+      int64_t attnum = 0;
+      if (r.get(TableCol::AttNum).getAsInteger(10, attnum))
+        return catalogError("attribute number " + r.get(TableCol::AttNum));
+      numbers[tableName.str()][attnum] = r.get(TableCol::AttName).str();
+    }
     if (isExcluded(tableName, options))
       continue;
     Table &table = tables[tableName.str()];
@@ -438,8 +471,29 @@ llvm::Error readTables(Connection &conn, const InspectOptions &options,
   return llvm::Error::success();
 }
 
+/// The names of the columns \p list ("{2,3}", attribute numbers) of \p table.
+llvm::Expected<std::vector<std::string>> columnNames(const ColumnNumbers &numbers,
+                                                     llvm::StringRef table, llvm::StringRef list) {
+  auto columns = numbers.find(table);
+  if (!list.consume_front("{") || !list.consume_back("}"))
+    return catalogError("a key column list " + list);
+  std::vector<std::string> out;
+  llvm::SmallVector<llvm::StringRef, 4> items;
+  list.split(items, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef item : items) {
+    int64_t attnum = 0;
+    if (item.getAsInteger(10, attnum))
+      return catalogError("a key column number " + item);
+    if (columns == numbers.end() || !columns->second.count(attnum))
+      return catalogError("no column " + item + " in table " + table);
+    out.push_back(columns->second.at(attnum));
+  }
+  return out;
+}
+
 llvm::Error readConstraints(Connection &conn, const InspectOptions &options,
-                            std::map<std::string, Table, std::less<>> &tables, Inspection &out) {
+                            std::map<std::string, Table, std::less<>> &tables,
+                            const ColumnNumbers &numbers, Inspection &out) {
   llvm::Expected<Result> res = conn.execParams(constraintsQuery, {options.schema});
   if (!res)
     return res.takeError();
@@ -458,7 +512,7 @@ llvm::Error readConstraints(Connection &conn, const InspectOptions &options,
       continue;
     }
     llvm::Expected<std::vector<std::string>> columns =
-        parseJsonStrings(r.get(ConstraintCol::Columns));
+        columnNames(numbers, table.name, r.get(ConstraintCol::Columns));
     if (!columns)
       return columns.takeError();
     c.columns = std::move(*columns);
@@ -478,7 +532,9 @@ llvm::Error readConstraints(Connection &conn, const InspectOptions &options,
             fmt::format("foreign key \"{}\" on table \"{}\" references \"{}\" in schema \"{}\"",
                         c.name, table.name, c.refTable, r.get(ConstraintCol::RefSchema)));
       llvm::Expected<std::vector<std::string>> refColumns =
-          parseJsonStrings(r.get(ConstraintCol::RefColumns));
+          r.isNull(ConstraintCol::RefColumnNames)
+              ? columnNames(numbers, c.refTable, r.get(ConstraintCol::RefColumns))
+              : parseJsonStrings(r.get(ConstraintCol::RefColumnNames));
       if (!refColumns)
         return refColumns.takeError();
       c.refColumns = std::move(*refColumns);
@@ -596,11 +652,12 @@ llvm::Expected<Inspection> readCatalog(Connection &conn, const InspectOptions &o
                                      fmt::format("schema \"{}\" does not exist", options.schema));
   Inspection out;
   std::map<std::string, Table, std::less<>> tables;
+  ColumnNumbers numbers;
   if (llvm::Error e = readEnums(conn, options, out.schema))
     return e;
-  if (llvm::Error e = readTables(conn, options, tables, out))
+  if (llvm::Error e = readTables(conn, options, tables, numbers, out))
     return e;
-  if (llvm::Error e = readConstraints(conn, options, tables, out))
+  if (llvm::Error e = readConstraints(conn, options, tables, numbers, out))
     return e;
   if (llvm::Error e = readIndexes(conn, options, tables, out))
     return e;

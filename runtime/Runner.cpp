@@ -4,6 +4,7 @@
 #include "planner/Sql.h"
 #include "runtime/ConnInfo.h"
 #include "runtime/Drift.h"
+#include "runtime/StatusFacts.h"
 
 #include <fmt/format.h>
 
@@ -139,7 +140,6 @@ llvm::Expected<DatabaseStatus> Runner::status() {
   if (!conn)
     return conn.takeError();
   StateStore store(*conn);
-  DatabaseStatus out;
   llvm::Expected<bool> exists = store.exists();
   if (!exists)
     return exists.takeError();
@@ -152,41 +152,8 @@ llvm::Expected<DatabaseStatus> Runner::status() {
       return r.takeError();
     records = std::move(*r);
   }
-  out.needsBootstrap = !*exists || records.empty();
-  std::vector<compiler::VersionRef> targets = options.targets;
-  for (unsigned s = 0; s < project.subsystems.size(); ++s)
-    if (llvm::none_of(targets, [&](compiler::VersionRef r) { return r.subsystem == s; }))
-      targets.push_back({s, project.subsystems[s].latest()});
-  std::set<compiler::VersionRef> needed;
-  for (compiler::VersionRef r : graph.closure(targets))
-    needed.insert(r);
-  // Fix: records looked up by name, nodes walked once. Searching the records for every
-  // node of every subsystem made status quadratic: seconds for 10,000 executed versions.
-  std::map<std::pair<llvm::StringRef, llvm::StringRef>, const NodeRecord *> byName;
-  for (const NodeRecord &r : records)
-    byName.try_emplace({r.subsystem, r.version}, &r);
-  out.subsystems.resize(project.subsystems.size());
-  for (compiler::VersionRef node : graph.order()) {
-    const compiler::Subsystem &sub = project.subsystems[node.subsystem];
-    SubsystemStatus &st = out.subsystems[node.subsystem];
-    const compiler::Version &v = project.at(node);
-    auto rec = byName.find({sub.name, v.text});
-    if (rec == byName.end()) {
-      if (needed.count(node) && !out.needsBootstrap)
-        st.fresh.push_back(v.text);
-      continue;
-    }
-    if (rec->second->checksum != v.checksum)
-      st.changed.push_back(v.text);
-    (rec->second->executed ? st.executed : st.pending).push_back(v.text);
-  }
-  for (unsigned s = 0; s < project.subsystems.size(); ++s)
-    out.subsystems[s].name = project.subsystems[s].name;
-  for (const NodeRecord &r : records)
-    if (auto s = project.findSubsystem(r.subsystem);
-        s && !project.subsystems[*s].findVersion(r.version))
-      out.subsystems[*s].unknown.push_back(r.version);
-  return out;
+  // The same pure function that a warm status cache feeds (runtime/StatusFacts.h).
+  return statusOf(StatusFacts::of(project, graph), *exists, records, options.targets);
 }
 
 llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planner::Phase phase,
