@@ -111,7 +111,8 @@ protected:
     EXPECT_EQ(drift.size(), 1u);
     if (drift.size() != 1)
       return {};
-    llvm::StringRef body = entry(drift[0]).second;
+    std::string text = entry(drift[0]).second;
+    llvm::StringRef body = text;
     // The fingerprint is the body's first field, "<length>:<bytes>".
     auto [length, rest] = body.split(':');
     size_t n = 0;
