@@ -256,31 +256,31 @@ select t.typname,
 // so that `strata status` may reuse a drift result computed against an equal fingerprint
 // instead of reading the catalog again (runtime/StatusCache.h).
 //
-// Why it sees every change: PostgreSQL never updates a catalog row in place for DDL. Every
-// CREATE, ALTER, RENAME or DROP of a table, column, default, constraint,
-// index, type or enum label writes a new row version, whose xmin is the id of the
-// transaction that wrote it, or deletes rows. So for each catalog below, the number of
-// rows and the sum of a hash of every row's key and xmin change whenever a row is
-// added, deleted or rewritten. (A sum of 64-bit hashes of each row's key and xmin, rather
-// than a digest of the rows in order: the same test, at half the cost; a change goes unseen
-// only if the hashes it adds and removes cancel exactly, about 2^-64.) A row read through a join is covered by including its own
+// Why it sees every change: PostgreSQL does not update a catalog row in place for DDL.
+// Every CREATE, ALTER, RENAME or DROP of a table, column, default, constraint, index, type
+// or enum label writes a new row version, whose xmin is the id of the transaction that
+// wrote it, or deletes rows. So for each catalog below, the number of rows and the sum of
+// a 64-bit hash of every row's key and xmin change whenever a row is added, deleted or
+// rewritten. (A sum rather than a digest of the rows in key order: the same test at half
+// the cost; a change goes unseen only if the hashes it adds and removes cancel exactly,
+// a chance of about 2^-64.) A row read through a join is covered by including its own
 // catalog: the schema's relations (pg_class: tables, their indexes and sequences, and the
 // tables its foreign keys reference in other schemas), their columns (pg_attribute,
-// dropped ones included, so that a drop shows even where a column number is reused), their
-// defaults (pg_attrdef), constraints (pg_constraint), indexes (pg_index), the sequence
-// ownership that makes a column serial (pg_depend), every schema (pg_namespace: the
-// inspected one's name and the other schemas, listed as unmanaged), and every object
-// created after initdb (oid >= 16384, FirstNormalObjectId) that a type name or a deparsed
-// expression may name: types and enum labels, functions, operators, operator classes,
-// access methods, collations. The database's name and oid come first, so that two
-// databases never share a fingerprint.
+// dropped ones included), their defaults (pg_attrdef), constraints (pg_constraint),
+// indexes (pg_index), the sequence ownership that makes a column serial (pg_depend),
+// every schema (pg_namespace: the inspected one's name and the other schemas, listed as
+// unmanaged), and every object created after initdb (oid >= 16384, FirstNormalObjectId)
+// that a type name or a deparsed expression may name: types and enum labels, functions,
+// operators, operator classes, access methods, collations. The database's name and oid
+// come first, so that two databases never share a fingerprint.
 //
 // What it cannot see, and why that is safe here:
 // - In-place updates (heap_inplace_update) keep xmin: VACUUM and ANALYZE writing relpages,
 //   reltuples, relallvisible, relfrozenxid; CREATE INDEX setting relhasindex. None of
 //   these fields is read by the Inspector, so its result does not change either.
-// - Built-in objects (oid < 16384) are not fingerprinted: initdb creates them, and they
-//   cannot be renamed or changed without allow_system_table_mods.
+// - Built-in objects (oid < 16384) are not fingerprinted: initdb creates them and nothing
+//   is expected to change them; a superuser renaming a built-in type or function that a
+//   column or expression uses would go unseen until the next change in the schema.
 // - Catalogs the Inspector does not read (triggers, policies, grants, comments, views'
 //   rules...) are left out on purpose: their changes do not change drift.
 // - A change that commits between this query and the Inspector's read: status computes the

@@ -94,8 +94,7 @@ public:
   /// The drift result stored under \p key (a declaredKey) when it was computed at
   /// catalog \p fingerprint; nothing otherwise.
   std::optional<DriftReport> loadDrift(llvm::StringRef key, llvm::StringRef fingerprint) const;
-  void saveDrift(llvm::StringRef key, llvm::StringRef fingerprint,
-                 const DriftReport &report) const;
+  void saveDrift(llvm::StringRef key, llvm::StringRef fingerprint, const DriftReport &report) const;
 
   /// The file an entry of \p kind ("facts", "declared", "drift") with \p key lives in.
   std::string fileFor(llvm::StringRef kind, llvm::StringRef key) const;

@@ -163,8 +163,7 @@ TEST_F(StatusCacheTest, DriftMadeAfterTheCacheWasWrittenIsReported) {
                           "\"users_score_idx\""),
             std::string::npos)
       << show(warm);
-  EXPECT_NE(warm.err.find("changed_default on table \"users\" column \"score\""),
-            std::string::npos)
+  EXPECT_NE(warm.err.find("changed_default on table \"users\" column \"score\""), std::string::npos)
       << show(warm);
   expectSame(run({"status", "--no-cache"}), warm);
   EXPECT_EQ(files("declared").size(), 1u); // the declared side did not change
@@ -242,7 +241,7 @@ TEST_F(StatusCacheTest, AnUnchangedCatalogReusesTheDriftResult) {
   report->changes.push_back(fake);
   report->script = fake.sql;
   std::ofstream(drift[0], std::ios::trunc) << header << "\n"
-                                          << runtime::encodeDrift(fingerprint, *report);
+                                           << runtime::encodeDrift(fingerprint, *report);
   Outcome tampered = run({"status"});
   EXPECT_NE(tampered.err.find("users_tampered_idx"), std::string::npos) << show(tampered);
   expectSame(run({"status", "--no-cache"}), cold);
