@@ -116,15 +116,18 @@ private:
   std::optional<planner::VersionGraph> graph;
 };
 
-/// The drift of schema public against \p heads: the declared state in stored form from the
-/// cache when it holds it for these sources, versions and server, else built in a scratch
-/// schema (and saved); compared with the live catalog, which is always read.
+/// The drift of schema public against \p heads. With a cache: the result stored for these
+/// sources, versions and server when the catalog fingerprint is the one it was computed at
+/// (no catalog read). Otherwise the declared state in stored form, from the cache or built
+/// in a scratch schema (and saved), compared with the live catalog; the result is saved
+/// with the fingerprint, computed before the catalog is read (see fingerprintQuery).
 llvm::Expected<runtime::DriftReport>
 statusDrift(runtime::Connection &conn, const runtime::StatusFacts &facts,
             const std::vector<compiler::VersionRef> &heads, LazyProject &sources,
             const std::optional<runtime::StatusCache> &cache, const std::string &sourcesKey) {
   const char *schema = "public";
   std::optional<std::string> key;
+  std::string fingerprint;
   if (cache) {
     llvm::Expected<runtime::Result> server = conn.exec(runtime::StatusCache::serverFactsQuery());
     if (!server)
@@ -134,19 +137,35 @@ statusDrift(runtime::Connection &conn, const runtime::StatusFacts &facts,
       versions.push_back(facts.subsystems[h.subsystem].name + "@" + facts.at(h).text);
     key = runtime::StatusCache::declaredKey(sourcesKey, versions, schema,
                                             {server->get(0, 0).str(), server->get(0, 1).str()});
-    if (std::optional<compiler::Schema> stored = cache->loadDeclared(*key))
-      return runtime::compareWithLive(conn, *stored, heads, schema);
+    llvm::Expected<std::string> fp = runtime::catalogFingerprint(conn, schema);
+    if (!fp)
+      return fp.takeError();
+    fingerprint = std::move(*fp);
+    if (std::optional<runtime::DriftReport> known = cache->loadDrift(*key, fingerprint)) {
+      known->against = heads;
+      return std::move(*known);
+    }
   }
-  const compiler::Project *project = sources.get();
-  if (!project)
-    return failure("the sources do not compile");
-  llvm::Expected<compiler::Schema> stored =
-      runtime::storedForm(conn, runtime::declaredState(*project, heads), schema);
-  if (!stored)
-    return stored.takeError();
+  std::optional<compiler::Schema> stored;
   if (key)
-    cache->saveDeclared(*key, *stored);
-  return runtime::compareWithLive(conn, *stored, heads, schema);
+    stored = cache->loadDeclared(*key);
+  if (!stored) {
+    const compiler::Project *project = sources.get();
+    if (!project)
+      return failure("the sources do not compile");
+    llvm::Expected<compiler::Schema> built =
+        runtime::storedForm(conn, runtime::declaredState(*project, heads), schema);
+    if (!built)
+      return built.takeError();
+    stored = std::move(*built);
+    if (key)
+      cache->saveDeclared(*key, *stored);
+  }
+  llvm::Expected<runtime::DriftReport> report =
+      runtime::compareWithLive(conn, *stored, heads, schema);
+  if (report && key)
+    cache->saveDrift(*key, fingerprint, *report);
+  return report;
 }
 } // namespace
 

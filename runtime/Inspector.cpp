@@ -251,6 +251,88 @@ select t.typname,
  order by t.typname
 )sql";
 
+// The catalog fingerprint (catalogFingerprint): one short text that changes whenever a
+// catalog row that the queries above (or compareWithLive's list of schemas) read changes,
+// so that `strata status` may reuse a drift result computed against an equal fingerprint
+// instead of reading the catalog again (runtime/StatusCache.h).
+//
+// Why it sees every change: PostgreSQL does not update a catalog row in place for DDL.
+// Every CREATE, ALTER, RENAME or DROP of a table, column, default, constraint, index, type
+// or enum label writes a new row version, whose xmin is the id of the transaction that
+// wrote it, or deletes rows. So for each catalog below, the number of rows and the sum of
+// a 64-bit hash of every row's key and xmin change whenever a row is added, deleted or
+// rewritten. (A sum rather than a digest of the rows in key order: the same test at half
+// the cost; a change goes unseen only if the hashes it adds and removes cancel exactly,
+// a chance of about 2^-64.) A row read through a join is covered by including its own
+// catalog: the schema's relations (pg_class: tables, their indexes and sequences, and the
+// tables its foreign keys reference in other schemas), their columns (pg_attribute,
+// dropped ones included), their defaults (pg_attrdef), constraints (pg_constraint),
+// indexes (pg_index), the sequence ownership that makes a column serial (pg_depend),
+// every schema (pg_namespace: the inspected one's name and the other schemas, listed as
+// unmanaged), and every object created after initdb (oid >= 16384, FirstNormalObjectId)
+// that a type name or a deparsed expression may name: types and enum labels, functions,
+// operators, operator classes, access methods, collations. The database's name and oid
+// come first, so that two databases never share a fingerprint.
+//
+// What it cannot see, and why that is safe here:
+// - In-place updates (heap_inplace_update) keep xmin: VACUUM and ANALYZE writing relpages,
+//   reltuples, relallvisible, relfrozenxid; CREATE INDEX setting relhasindex. None of
+//   these fields is read by the Inspector, so its result does not change either.
+// - Built-in objects (oid < 16384) are not fingerprinted: initdb creates them and nothing
+//   is expected to change them; a superuser renaming a built-in type or function that a
+//   column or expression uses would go unseen until the next change in the schema.
+// - Catalogs the Inspector does not read (triggers, policies, grants, comments, views'
+//   rules...) are left out on purpose: their changes do not change drift.
+// - A change that commits between this query and the Inspector's read: status computes the
+//   fingerprint first, so a result is stored with a fingerprint at least as old as the
+//   catalog it was read from; the next run sees a different fingerprint and reads again.
+// Spurious differences (VACUUM FREEZE does not change xmin as the system column reports
+// it, but a rewrite with the same content does) only cost one full read.
+constexpr const char *fingerprintQuery = R"sql(
+with ns as (select oid from pg_catalog.pg_namespace where nspname = $1),
+     own as (select c.oid from pg_catalog.pg_class c where c.relnamespace = (select oid from ns)),
+     rel as (select oid from own
+             union
+             select co.confrelid from pg_catalog.pg_constraint co
+              where co.conrelid in (select oid from own) and co.confrelid <> 0)
+select pg_catalog.concat_ws(' ',
+  pg_catalog.current_database(),
+  (select oid from pg_catalog.pg_database where datname = pg_catalog.current_database()),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_namespace),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_class where oid in (select oid from rel)),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(attrelid::int8 * 65536 + attnum, xmin::text::int8)), 0)
+     from pg_catalog.pg_attribute where attrelid in (select oid from rel)),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_attrdef where adrelid in (select oid from rel)),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_constraint where conrelid in (select oid from rel)),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(indexrelid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_index where indrelid in (select oid from rel)),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(
+            (objid::int8 * 65536 + objsubid) # (refobjid::int8 << 20) # refobjsubid
+              # pg_catalog.ascii(deptype::text),
+            xmin::text::int8)), 0)
+     from pg_catalog.pg_depend
+    where refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      and refobjid in (select oid from rel)),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_type where oid >= 16384),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_enum),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_proc where oid >= 16384),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_operator where oid >= 16384),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_opclass where oid >= 16384),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_am where oid >= 16384),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_collation where oid >= 16384))
+)sql";
+
 /// One row of a catalog query, its columns named by the query's column enum.
 template <typename Col> struct Row {
   const Result &res;
@@ -787,6 +869,13 @@ llvm::Expected<Inspection> inspect(Connection &conn, const InspectOptions &optio
   if (!end)
     return end.takeError();
   return out;
+}
+
+llvm::Expected<std::string> catalogFingerprint(Connection &conn, llvm::StringRef schema) {
+  llvm::Expected<Result> res = conn.execParams(fingerprintQuery, {schema.str()});
+  if (!res)
+    return res.takeError();
+  return res->get(0, 0).str();
 }
 
 llvm::Expected<Inspection> inspectInTransaction(Connection &conn, const InspectOptions &options) {

@@ -73,6 +73,11 @@ struct Inspection {
 /// ends its own). A schema that does not exist is a PgError with SQLSTATE 3F000.
 llvm::Expected<Inspection> inspect(Connection &conn, const InspectOptions &options);
 
+/// One short text that changes whenever a catalog row that inspect() of \p schema (or the
+/// list of other schemas) reads changes: one query, ~a few ms where inspect() takes
+/// hundreds. What it covers and what it cannot see: fingerprintQuery in Inspector.cpp.
+llvm::Expected<std::string> catalogFingerprint(Connection &conn, llvm::StringRef schema);
+
 /// As inspect(), inside the transaction the caller has open (which then sees the
 /// caller's own uncommitted DDL). The transaction's search_path is left set to
 /// options.schema.

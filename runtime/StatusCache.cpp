@@ -408,6 +408,60 @@ std::optional<Schema> decodeSchema(llvm::StringRef text) {
   return schema;
 }
 
+std::string encodeDrift(llvm::StringRef fingerprint, const DriftReport &report) {
+  Writer w;
+  w.put(fingerprint);
+  w.put(static_cast<int64_t>(report.changes.size()));
+  for (const Change &c : report.changes) {
+    w.put(static_cast<int64_t>(c.kind));
+    w.put(c.table);
+    w.put(c.object);
+    w.put(c.declared);
+    w.put(c.live);
+    w.put(c.sql);
+    w.put(c.note);
+  }
+  w.put(static_cast<int64_t>(report.unmanaged.size()));
+  for (const UnmanagedObject &u : report.unmanaged) {
+    w.put(u.kind);
+    w.put(u.name);
+  }
+  w.put(report.notes);
+  w.put(report.script);
+  return std::move(w.out);
+}
+
+std::optional<DriftReport> decodeDrift(llvm::StringRef text, llvm::StringRef fingerprint) {
+  Reader r(text);
+  if (r.string() != fingerprint || !r.ok())
+    return std::nullopt;
+  DriftReport report;
+  unsigned changes = r.count(text.size());
+  for (unsigned i = 0; i < changes && r.ok(); ++i) {
+    Change c;
+    c.kind = r.enumeration(ChangeKind::ChangedTypeValues);
+    c.table = r.string();
+    c.object = r.string();
+    c.declared = r.string();
+    c.live = r.string();
+    c.sql = r.strings();
+    c.note = r.string();
+    report.changes.push_back(std::move(c));
+  }
+  unsigned unmanaged = r.count(text.size());
+  for (unsigned i = 0; i < unmanaged && r.ok(); ++i) {
+    UnmanagedObject u;
+    u.kind = r.string();
+    u.name = r.string();
+    report.unmanaged.push_back(std::move(u));
+  }
+  report.notes = r.strings();
+  report.script = r.strings();
+  if (!r.ok() || !r.atEnd())
+    return std::nullopt;
+  return report;
+}
+
 std::string StatusCache::fileFor(llvm::StringRef kind, llvm::StringRef key) const {
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, (kind + "-" + key).str());
@@ -488,6 +542,19 @@ std::optional<Schema> StatusCache::loadDeclared(llvm::StringRef key) const {
 
 void StatusCache::saveDeclared(llvm::StringRef key, const Schema &schema) const {
   write("declared", key, encodeSchema(schema));
+}
+
+std::optional<DriftReport> StatusCache::loadDrift(llvm::StringRef key,
+                                                  llvm::StringRef fingerprint) const {
+  std::optional<std::string> body = read("drift", key);
+  if (!body)
+    return std::nullopt;
+  return decodeDrift(*body, fingerprint);
+}
+
+void StatusCache::saveDrift(llvm::StringRef key, llvm::StringRef fingerprint,
+                            const DriftReport &report) const {
+  write("drift", key, encodeDrift(fingerprint, report));
 }
 
 } // namespace strata::runtime

@@ -12,7 +12,13 @@
 //   stored form is a function of (the DDL that creates it is a function of the sources
 //   and the versions; PostgreSQL's normalisation, of the server version and of the types
 //   that extensions add). Building it is the expensive part of the drift check (seconds
-//   of DDL for 2,000 tables); the live catalog is never cached and is read on every run.
+//   of DDL for 2,000 tables).
+// - the drift result (DriftReport, less `against`, which the caller knows), under the
+//   declared state's key, with the catalog fingerprint it was computed at
+//   (runtime/Inspector.h catalogFingerprint) inside. A warm status computes the
+//   fingerprint (one query) and reuses the result when it is equal; otherwise it reads the
+//   live catalog with the Inspector and compares, as without a cache, and stores the new
+//   result with the new fingerprint.
 //
 // A cache is only ever an optimisation: a file that is missing, unreadable, corrupt, of
 // another format or written for another key is ignored (recomputed), and a failure to
@@ -21,6 +27,7 @@
 #pragma once
 
 #include "compiler/Schema.h"
+#include "runtime/Drift.h"
 #include "runtime/StatusFacts.h"
 
 #include <llvm/ADT/ArrayRef.h>
@@ -58,6 +65,10 @@ std::string encodeFacts(const StatusFacts &facts);
 std::optional<StatusFacts> decodeFacts(llvm::StringRef text);
 std::string encodeSchema(const compiler::Schema &schema);
 std::optional<compiler::Schema> decodeSchema(llvm::StringRef text);
+/// A drift result and the fingerprint it was computed at (`against` is not kept).
+std::string encodeDrift(llvm::StringRef fingerprint, const DriftReport &report);
+/// The result, when \p text is a drift entry whose fingerprint is \p fingerprint.
+std::optional<DriftReport> decodeDrift(llvm::StringRef text, llvm::StringRef fingerprint);
 
 class StatusCache {
 public:
@@ -80,7 +91,12 @@ public:
   std::optional<compiler::Schema> loadDeclared(llvm::StringRef key) const;
   void saveDeclared(llvm::StringRef key, const compiler::Schema &schema) const;
 
-  /// The file an entry of \p kind ("facts", "declared") with \p key lives in.
+  /// The drift result stored under \p key (a declaredKey) when it was computed at
+  /// catalog \p fingerprint; nothing otherwise.
+  std::optional<DriftReport> loadDrift(llvm::StringRef key, llvm::StringRef fingerprint) const;
+  void saveDrift(llvm::StringRef key, llvm::StringRef fingerprint, const DriftReport &report) const;
+
+  /// The file an entry of \p kind ("facts", "declared", "drift") with \p key lives in.
   std::string fileFor(llvm::StringRef kind, llvm::StringRef key) const;
 
 private:

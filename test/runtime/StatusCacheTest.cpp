@@ -2,8 +2,9 @@
 // (STRATA_TEST_DB): a warm run prints exactly what a cold one and --no-cache print, and
 // really reads the cache (a tampered entry shows); a changed source, a corrupt file, an
 // unwritable directory, warnings; drift made after the cache was written is still
-// reported, since the live catalog is never cached. STRATA_CACHE_DIR points every run at a
-// directory of the test's own.
+// reported, for every kind of DDL, since the cached drift result is only reused while the
+// catalog fingerprint is unchanged (and it is reused then: a tampered result shows).
+// STRATA_CACHE_DIR points every run at a directory of the test's own.
 #include "TestDatabase.h"
 
 #include <llvm/Support/FileSystem.h>
@@ -12,6 +13,7 @@
 
 #include "runtime/StatusCache.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 namespace strata {
@@ -25,10 +27,12 @@ using Outcome = test::StrataProcess::Outcome;
 constexpr const char *project = R"(
 subsystem app {
   version "1.0.0" {
+    enum mood { 'ok', 'sad' }
     table users {
       id    bigint primary key
       name  text not null
       score integer default 0
+      feel  mood
       constraint users_score_check check (score >= 0)
       index users_name_idx (name)
     }
@@ -101,6 +105,23 @@ protected:
     return {header.str(), body.str()};
   }
 
+  /// The only drift entry: its fingerprint and its result.
+  std::pair<std::string, std::optional<runtime::DriftReport>> storedDrift() const {
+    std::vector<std::string> drift = files("drift");
+    EXPECT_EQ(drift.size(), 1u);
+    if (drift.size() != 1)
+      return {};
+    std::string text = entry(drift[0]).second;
+    llvm::StringRef body = text;
+    // The fingerprint is the body's first field, "<length>:<bytes>".
+    auto [length, rest] = body.split(':');
+    size_t n = 0;
+    if (length.getAsInteger(10, n) || n > rest.size())
+      return {};
+    std::string fingerprint = rest.substr(0, n).str();
+    return {fingerprint, runtime::decodeDrift(body, fingerprint)};
+  }
+
   static void expectSame(const Outcome &a, const Outcome &b) {
     EXPECT_EQ(a.exitCode, b.exitCode) << show(a) << show(b);
     EXPECT_EQ(a.out, b.out) << show(a) << show(b);
@@ -120,6 +141,7 @@ TEST_F(StatusCacheTest, AWarmRunPrintsWhatAColdRunAndNoCachePrint) {
   EXPECT_NE(cold.out.find("database is up to date"), std::string::npos) << show(cold);
   EXPECT_EQ(files("facts").size(), 1u);
   EXPECT_EQ(files("declared").size(), 1u);
+  EXPECT_EQ(files("drift").size(), 1u);
   expectSame(run({"status"}), cold);
   expectSame(run({"status", "--no-cache"}), cold);
   Outcome json = run({"status", "--format", "json"});
@@ -141,11 +163,97 @@ TEST_F(StatusCacheTest, DriftMadeAfterTheCacheWasWrittenIsReported) {
                           "\"users_score_idx\""),
             std::string::npos)
       << show(warm);
-  EXPECT_NE(warm.err.find("changed_default on table \"users\" column \"score\""),
-            std::string::npos)
+  EXPECT_NE(warm.err.find("changed_default on table \"users\" column \"score\""), std::string::npos)
       << show(warm);
   expectSame(run({"status", "--no-cache"}), warm);
   EXPECT_EQ(files("declared").size(), 1u); // the declared side did not change
+}
+
+TEST_F(StatusCacheTest, EveryKindOfDdlAfterTheCacheWasWrittenIsReported) {
+  // Cumulative: each statement adds (or, for the validation, removes) a line of drift. A
+  // warm run must print what a run without the cache prints, and differ from the run
+  // before the statement: the catalog fingerprint saw the change.
+  // (Unmanaged objects are not printed by status: for them, the stored result says it.)
+  const char *ddl[] = {
+      "ALTER TABLE users ADD COLUMN extra text",
+      "DROP INDEX users_name_idx",
+      "ALTER TABLE users ALTER COLUMN score SET DEFAULT 7",
+      "ALTER TABLE posts ALTER COLUMN user_id TYPE integer",
+      "ALTER TABLE users DROP CONSTRAINT users_score_check, "
+      "ADD CONSTRAINT users_score_check CHECK (score >= 0) NOT VALID",
+      "ALTER TABLE users VALIDATE CONSTRAINT users_score_check",
+      "ALTER TABLE users ADD CONSTRAINT users_name_check CHECK (name <> '')",
+      "ALTER TYPE mood ADD VALUE 'glad'",
+      "CREATE TABLE stray (id integer)",
+      "ALTER TABLE users RENAME COLUMN name TO full_name",
+      "CREATE SCHEMA elsewhere",
+  };
+  Outcome before = run({"status"});
+  ASSERT_EQ(before.exitCode, 0) << show(before);
+  EXPECT_EQ(before.err, "") << show(before);
+  expectSame(run({"status"}), before); // warm, from the cached drift result
+  std::string fingerprint = storedDrift().first;
+  ASSERT_FALSE(fingerprint.empty());
+  for (const char *statement : ddl) {
+    SCOPED_TRACE(statement);
+    ASSERT_TRUE(query(*conn, statement));
+    Outcome warm = run({"status"});
+    auto [now, report] = storedDrift();
+    EXPECT_NE(now, fingerprint);
+    fingerprint = now;
+    ASSERT_TRUE(report);
+    llvm::StringRef sql = statement;
+    if (sql.startswith("CREATE TABLE") || sql.startswith("CREATE SCHEMA")) {
+      std::string name = sql.rsplit(' ').second.str();
+      if (sql.startswith("CREATE TABLE"))
+        name = sql.split('(').first.rtrim().rsplit(' ').second.str();
+      EXPECT_TRUE(std::any_of(report->unmanaged.begin(), report->unmanaged.end(),
+                              [&](const runtime::UnmanagedObject &u) { return u.name == name; }))
+          << name;
+      EXPECT_EQ(warm.err, before.err) << show(warm);
+    } else {
+      EXPECT_NE(warm.err, before.err) << show(warm);
+    }
+    expectSame(run({"status", "--no-cache"}), warm);
+    expectSame(run({"status"}), warm);
+    EXPECT_EQ(storedDrift().first, fingerprint); // unchanged catalog, unchanged entry
+    before = warm;
+  }
+}
+
+TEST_F(StatusCacheTest, AnUnchangedCatalogReusesTheDriftResult) {
+  Outcome cold = run({"status"});
+  ASSERT_EQ(cold.exitCode, 0) << show(cold);
+  std::vector<std::string> drift = files("drift");
+  ASSERT_EQ(drift.size(), 1u);
+  // A tampered result (strata never writes one) with the stored fingerprint shows: the
+  // catalog was not read.
+  std::string header = entry(drift[0]).first;
+  auto [fingerprint, report] = storedDrift();
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->changes.empty());
+  runtime::Change fake;
+  fake.kind = runtime::ChangeKind::ExtraIndex;
+  fake.table = "users";
+  fake.object = "users_tampered_idx";
+  fake.live = "index users_tampered_idx (name)";
+  fake.sql = {"DROP INDEX users_tampered_idx"};
+  report->changes.push_back(fake);
+  report->script = fake.sql;
+  std::ofstream(drift[0], std::ios::trunc) << header << "\n"
+                                           << runtime::encodeDrift(fingerprint, *report);
+  Outcome tampered = run({"status"});
+  EXPECT_NE(tampered.err.find("users_tampered_idx"), std::string::npos) << show(tampered);
+  expectSame(run({"status", "--no-cache"}), cold);
+  // Any DDL on the schema changes the fingerprint: the catalog is read again.
+  for (const char *statement : {"COMMENT ON TABLE posts IS 'x'", "ANALYZE users", "VACUUM posts"})
+    ASSERT_TRUE(query(*conn, statement)) << statement;
+  expectSame(run({"status"}), tampered); // comments and statistics are not fingerprinted
+  ASSERT_TRUE(query(*conn, "CREATE INDEX users_score_idx ON users (score)"));
+  Outcome real = run({"status"});
+  EXPECT_EQ(real.err.find("users_tampered_idx"), std::string::npos) << show(real);
+  EXPECT_NE(real.err.find("users_score_idx"), std::string::npos) << show(real);
+  expectSame(run({"status", "--no-cache"}), real);
 }
 
 TEST_F(StatusCacheTest, AWarmRunReadsTheCacheAndNoCacheBypassesIt) {
@@ -170,6 +278,10 @@ TEST_F(StatusCacheTest, AWarmRunReadsTheCacheAndNoCacheBypassesIt) {
     d->mutableTable("users").indexes[0].name = "users_other_idx";
     std::ofstream(declared[0], std::ios::trunc) << header << "\n" << runtime::encodeSchema(*d);
   }
+  // The drift result is not reused with another declared state: without it, the
+  // (tampered) declared state is compared with the live catalog.
+  for (const std::string &path : files("drift"))
+    llvm::sys::fs::remove(path);
   Outcome warm = run({"status"});
   EXPECT_NE(warm.out.find("Changed since they ran (checksum differs):\napp: 1.0.0"),
             std::string::npos)
@@ -209,8 +321,10 @@ TEST_F(StatusCacheTest, CorruptFilesAreIgnoredAndReplaced) {
   ASSERT_EQ(cold.exitCode, 0) << show(cold);
   std::vector<std::string> all = files("facts");
   std::vector<std::string> declared = files("declared");
+  std::vector<std::string> drift = files("drift");
   all.insert(all.end(), declared.begin(), declared.end());
-  ASSERT_EQ(all.size(), 2u);
+  all.insert(all.end(), drift.begin(), drift.end());
+  ASSERT_EQ(all.size(), 3u);
   for (const std::string &path : all)
     std::ofstream(path, std::ios::trunc) << "garbage\n1,2,3:abc";
   expectSame(run({"status"}), cold);
