@@ -3,11 +3,13 @@
 # find_package(strata) (an old node and a new node of the gateway), and runs both, and
 # `strata status --app`, on a fresh database taken through every state of an upgrade:
 #   needs bootstrap -> bootstrapped at the old versions -> up ran -> finish ran.
-#   example-app-test.sh SOURCE_DIR BUILD_DIR     (STRATA_TEST_DB: a PostgreSQL to use)
+#   example-app-test.sh SOURCE_DIR BUILD_DIR [APP_LINK_FLAGS]
+# (STRATA_TEST_DB: a PostgreSQL to use; APP_LINK_FLAGS: -fsanitize=... under the sanitizers)
 set -euo pipefail
 
 SRC="$1"
 BIN="$2"
+APP_LINK_FLAGS="${3:-}"
 : "${STRATA_TEST_DB:?STRATA_TEST_DB is not set (scripts/pg.sh start)}"
 
 work="$(mktemp -d)"
@@ -39,7 +41,7 @@ for node in old new; do
   versions=$OLD_APP
   [[ $node == new ]] && versions=$NEW_APP
   cmake -S "$SRC/examples/app" -B "$work/$node" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
-    -DAPP_VERSIONS="$versions" >/dev/null
+    -DAPP_VERSIONS="$versions" -DCMAKE_EXE_LINKER_FLAGS="$APP_LINK_FLAGS" >/dev/null
   cmake --build "$work/$node" >/dev/null
 done
 
