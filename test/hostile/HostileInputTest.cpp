@@ -203,11 +203,6 @@ std::string comparable(const compiler::Schema &schema) {
   return llvm::join(sorted, "\n") + "\n";
 }
 
-std::string show(const test::StrataProcess::Outcome &o) {
-  return "exit " + std::to_string(o.exitCode) + "\n--- stdout ---\n" + o.out + "--- stderr ---\n" +
-         o.err;
-}
-
 class HostileNames : public ::testing::Test {
 protected:
   void SetUp() override {

@@ -59,17 +59,6 @@ inline std::string seedCrashRows(int rows) {
 
 // --- helpers ----------------------------------------------------------------------------
 
-inline std::string show(const Outcome &o) {
-  std::ostringstream os;
-  os << "exit " << o.exitCode;
-  if (o.signal)
-    os << " (signal " << o.signal << ")";
-  os << " after " << o.elapsed.count() << " ms\n--- stdout ---\n"
-     << o.out << "--- stderr ---\n"
-     << o.err;
-  return os.str();
-}
-
 /// `strata ARGS -s DIR --db CONNINFO`.
 inline Outcome strata(const ProjectDir &dir, const TestDatabase &db, std::vector<std::string> args) {
   args.insert(args.end(), {"-s", dir.path(), "--db", db.connInfo()});

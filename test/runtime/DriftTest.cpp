@@ -19,13 +19,10 @@ namespace {
 
 using test::ProjectDir;
 using test::query;
+using test::show;
 using test::TestDatabase;
 using Outcome = test::StrataProcess::Outcome;
 
-std::string show(const Outcome &o) {
-  return "exit " + std::to_string(o.exitCode) + "\n--- stdout ---\n" + o.out + "--- stderr ---\n" +
-         o.err;
-}
 
 Outcome strata(const ProjectDir &dir, const TestDatabase &db, std::vector<std::string> args) {
   args.insert(args.end(), {"-s", dir.path(), "--db", db.connInfo()});

@@ -21,6 +21,7 @@ namespace {
 
 using test::ProjectDir;
 using test::query;
+using test::show;
 using test::TestDatabase;
 using Outcome = test::StrataProcess::Outcome;
 
@@ -50,10 +51,6 @@ std::string withVersion(const std::string &body) {
   return text + "  version \"1.1.0\" {\n" + body + "  }\n}\n";
 }
 
-std::string show(const Outcome &o) {
-  return "exit " + std::to_string(o.exitCode) + "\n--- stdout ---\n" + o.out + "--- stderr ---\n" +
-         o.err;
-}
 
 class StatusCacheTest : public ::testing::Test {
 protected:

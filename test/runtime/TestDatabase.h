@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <poll.h>
+#include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -330,6 +331,18 @@ private:
   std::string out, err;
   bool eof = false;
 };
+
+/// A strata run as text for a failed assertion: exit status, time, stdout and stderr.
+inline std::string show(const StrataProcess::Outcome &o) {
+  std::ostringstream os;
+  os << "exit " << o.exitCode;
+  if (o.signal)
+    os << " (signal " << o.signal << ")";
+  os << " after " << o.elapsed.count() << " ms\n--- stdout ---\n"
+     << o.out << "--- stderr ---\n"
+     << o.err;
+  return os.str();
+}
 
 /// Runs strata to the end.
 inline StrataProcess::Outcome runStrata(const std::vector<std::string> &args) {
