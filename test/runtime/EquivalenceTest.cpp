@@ -21,6 +21,7 @@
 #include "runtime/Runner.h"
 #include "test/runtime/TestDatabase.h"
 #include "test/support/Catalog.h"
+#include "test/support/Upgrade.h"
 
 #include <gtest/gtest.h>
 
@@ -51,18 +52,11 @@ protected:
   void SetUp() override {
     if (!test::serverConnInfo())
       GTEST_SKIP() << "STRATA_TEST_DB is not set (run scripts/test.sh)";
-    compilation = std::make_unique<compiler::Compilation>();
-    llvm::Error err =
-        compilation->addDirectory(std::string(STRATA_SOURCE_DIR) + "/" + GetParam().path);
-    ASSERT_FALSE(err) << llvm::toString(std::move(err));
-    project = compilation->run();
-    if (!project) {
-      std::string diags;
-      llvm::raw_string_ostream os(diags);
-      compilation->diagnostics().render(os, false);
-      FAIL() << "does not compile:\n" << os.str();
-    }
-    graph = std::make_unique<planner::VersionGraph>(*project);
+    // Every subsystem's latest version on both sides: the fixture only needs the project.
+    upgrade = test::loadUpgrade(GetParam().path, "", "");
+    ASSERT_TRUE(upgrade.failure.empty()) << upgrade.failure;
+    project = upgrade.project;
+    graph = upgrade.graph.get();
   }
 
   /// Runs \p phase with the Runner on \p db, for \p targets.
@@ -73,20 +67,7 @@ protected:
     options.targets = targets;
     options.exec.batchSize = 2;
     llvm::raw_string_ostream log(runLog);
-    compiler::Compilation &c = *compilation;
-    runtime::Runner runner(
-        *project, *graph,
-        [&c](compiler::SourceRange r) { return c.diagnostics().describe(r.Start); }, options,
-        log);
-    switch (phase) {
-    case planner::Phase::Bootstrap:
-      return runner.bootstrap();
-    case planner::Phase::Up:
-      return runner.up();
-    case planner::Phase::Finish:
-      return runner.finish();
-    }
-    llvm_unreachable("unknown phase");
+    return test::runPhase(upgrade, options, phase, log);
   }
 
   /// The versions \p db recorded, as "subsystem@version" (sorted), and as nodes.
@@ -190,9 +171,9 @@ protected:
             << test::columnOrderDiff(want, replayed);
   }
 
-  std::unique_ptr<compiler::Compilation> compilation;
-  const compiler::Project *project = nullptr;
-  std::unique_ptr<planner::VersionGraph> graph;
+  test::LoadedUpgrade upgrade;
+  const compiler::Project *project = nullptr;   ///< upgrade.project
+  const planner::VersionGraph *graph = nullptr; ///< upgrade.graph
   std::string runLog;
   std::map<std::string, std::pair<std::string, std::string>> bootstrapCache;
   int bootstraps = 0, comparisons = 0;
