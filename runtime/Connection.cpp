@@ -5,6 +5,7 @@
 #include "runtime/PgError.h"
 
 #include <libpq-fe.h>
+#include <llvm/ADT/STLExtras.h>
 #include <llvm/ADT/SmallVector.h>
 
 #include <cassert>
@@ -118,18 +119,30 @@ Connection::Connection(pg_conn *conn, std::unique_ptr<NoticeList> notices)
     : conn(conn), notices(std::move(notices)) {}
 
 Connection::Connection(Connection &&other) noexcept
-    : conn(std::exchange(other.conn, nullptr)), notices(std::move(other.notices)) {}
+    : conn(std::exchange(other.conn, nullptr)), notices(std::move(other.notices)),
+      prepared(std::move(other.prepared)) {}
 
 Connection &Connection::operator=(Connection &&other) noexcept {
   if (this != &other) {
     PQfinish(conn);
     conn = std::exchange(other.conn, nullptr);
     notices = std::move(other.notices);
+    prepared = std::move(other.prepared);
   }
   return *this;
 }
 
 Connection::~Connection() { PQfinish(conn); }
+
+llvm::Error Connection::prepareOnce(llvm::StringRef name, llvm::StringRef sql) {
+  if (llvm::is_contained(prepared, name))
+    return llvm::Error::success();
+  llvm::Expected<Result> r = exec(("PREPARE " + name + " AS " + sql).str());
+  if (!r)
+    return r.takeError();
+  prepared.push_back(name.str());
+  return llvm::Error::success();
+}
 
 llvm::Expected<Result> Connection::check(PGresult *res) {
   ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;

@@ -50,6 +50,12 @@ public:
   /// the caller decides what reaches the user.
   std::vector<std::string> takeNotices();
 
+  /// Prepares \p sql as the session's statement \p name, for `EXECUTE name(...)` inside
+  /// later SQL text, unless this session prepared \p name already. A prepared statement is
+  /// parsed and planned once: strata's bookkeeping statements run once per step, and
+  /// planning them each time cost more than executing them.
+  llvm::Error prepareOnce(llvm::StringRef name, llvm::StringRef sql);
+
 private:
   using NoticeList = std::vector<std::string>;
   Connection(pg_conn *conn, std::unique_ptr<NoticeList> notices);
@@ -58,6 +64,7 @@ private:
   pg_conn *conn = nullptr;
   // Heap-allocated so its address, registered with libpq, survives moves of Connection.
   std::unique_ptr<NoticeList> notices;
+  std::vector<std::string> prepared; ///< statement names prepareOnce prepared
 };
 
 } // namespace strata::runtime

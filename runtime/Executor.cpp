@@ -48,19 +48,26 @@ std::string Executor::hashOf(const planner::Step &step) {
   return llvm::toHex(hash.final(), /*LowerCase=*/true).substr(0, 16);
 }
 
+namespace {
+// A step's record, as a prepared statement (see StateStore::prepareRecords). Parameters:
+// subsystem, version, phase, step, status, SQL hash, cursor, rows done.
+constexpr llvm::StringLiteral recordStepName = "strata_record_step";
+constexpr llvm::StringLiteral recordStepSql =
+    "INSERT INTO strata_steps (subsystem, version, phase, step, status, sql_hash, cursor, "
+    "rows_done, finished_at) VALUES ($1::text, $2::text, $3::text, $4::integer, $5::text, "
+    "$6::text, $7::jsonb, $8::bigint, CASE WHEN $5 = 'done' THEN now() END) "
+    "ON CONFLICT (subsystem, version, phase, step) DO UPDATE SET status = EXCLUDED.status, "
+    "sql_hash = EXCLUDED.sql_hash, cursor = EXCLUDED.cursor, rows_done = EXCLUDED.rows_done, "
+    "finished_at = EXCLUDED.finished_at";
+} // namespace
+
 std::string Executor::recordSql(const planner::Step &step, int index, llvm::StringRef status,
                                 llvm::StringRef cursor, int64_t rows) {
   using planner::sql::literal;
-  return fmt::format(
-      "INSERT INTO strata_steps (subsystem, version, phase, step, status, sql_hash, cursor, "
-      "rows_done, finished_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) "
-      "ON CONFLICT (subsystem, version, phase, step) DO UPDATE SET status = EXCLUDED.status, "
-      "sql_hash = EXCLUDED.sql_hash, cursor = EXCLUDED.cursor, rows_done = EXCLUDED.rows_done, "
-      "finished_at = EXCLUDED.finished_at",
-      literal(step.subsystem), literal(step.version), literal(planner::phaseName(step.phase)),
-      index, literal(status), literal(hashOf(step)),
-      cursor.empty() ? "NULL" : literal(cursor) + "::jsonb", rows,
-      status == "done" ? "now()" : "NULL");
+  return fmt::format("EXECUTE {}({}, {}, {}, {}, {}, {}, {}, {})", recordStepName.str(),
+                     literal(step.subsystem), literal(step.version),
+                     literal(planner::phaseName(step.phase)), index, literal(status),
+                     literal(hashOf(step)), cursor.empty() ? "NULL" : literal(cursor), rows);
 }
 
 llvm::Error Executor::withRetries(const planner::Step &step,
@@ -104,6 +111,9 @@ llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord
           index + 1, step.subsystem.c_str(), step.version.c_str(), planner::phaseName(step.phase));
     return llvm::Error::success();
   }
+  if (options.record)
+    if (llvm::Error err = conn.prepareOnce(recordStepName, recordStepSql))
+      return err;
   if (options.beforeHook)
     options.beforeHook(step, "step");
   auto start = std::chrono::steady_clock::now();
@@ -129,15 +139,16 @@ llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord
 
 llvm::Error Executor::runTransactional(const planner::Step &step, int index,
                                        llvm::StringRef alsoCommit) {
-  // One round trip: the step and its record (and, for a node's last step, the node's
-  // record) commit together or not at all.
+  // One round trip: the step and its record commit together or not at all. A node's last
+  // step commits with the node's record instead of its own: a completed node's steps are
+  // never read again, so its last step's row would only cost a statement per version.
   // A scanning step (VALIDATE, a backfill as one UPDATE) is long by nature: lift the
   // statement timeout before it runs, not after.
   std::string text = fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n{}{};\n",
                                  options.lockTimeout.count(),
                                  step.scans ? "SET LOCAL statement_timeout = 0;\n" : "",
                                  step.sql);
-  if (options.record)
+  if (options.record && alsoCommit.empty())
     text += recordSql(step, index, "done", "", 0) + ";\n";
   if (!alsoCommit.empty())
     text += alsoCommit.str() + ";\n";

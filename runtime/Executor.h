@@ -42,8 +42,10 @@ public:
   Executor(Connection &conn, ExecOptions options) : conn(conn), options(std::move(options)) {}
 
   /// Runs \p step, the \p index-th step of its node in its phase, unless \p done says it
-  /// completed already. \p alsoCommit (SQL) runs in the step's transaction, after it:
-  /// only for a transactional step that is not done (see runsInOneTransaction).
+  /// completed already. \p alsoCommit (SQL: the node's record) runs in the step's
+  /// transaction, after it, instead of the step's own record in strata_steps: the node's
+  /// record says the same and more. Only for a transactional step that is not done (see
+  /// runsInOneTransaction).
   llvm::Error run(const planner::Step &step, int index, const StepRecord *previous,
                   llvm::StringRef alsoCommit = "");
   /// Whether run() commits \p step in one transaction that can carry more SQL.

@@ -164,6 +164,9 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
   llvm::Expected<std::map<StepKey, StepRecord>> done = store.steps();
   if (!done)
     return done.takeError();
+  if (recordNodes)
+    if (llvm::Error err = store.prepareRecords())
+      return err;
   Executor executor(session.work, options.exec);
   // Each node's steps, in plan order (looked up, not searched for: scanning every step for
   // every node was quadratic in the size of the plan).

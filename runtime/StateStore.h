@@ -66,8 +66,12 @@ public:
 
   llvm::Error recordNode(const NodeRecord &node, llvm::StringRef phase, int64_t millis,
                          llvm::StringRef strataVersion);
+  /// Prepares, on this store's connection, the statements that recordNodeSql's text
+  /// executes. Once per session; recordNode does it itself.
+  llvm::Error prepareRecords();
   /// The statement recordNode runs, with the duration as an SQL expression (in ms), so
-  /// that it can commit in the transaction of the node's last step.
+  /// that it can commit in the transaction of the node's last step. It executes a
+  /// prepared statement: the connection it runs on needs prepareRecords() first.
   static std::string recordNodeSql(const NodeRecord &node, llvm::StringRef phase,
                                    llvm::StringRef millisSql, llvm::StringRef strataVersion);
   /// Forgets a node's steps and record (`--force` re-runs it).
