@@ -7,8 +7,11 @@
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/Path.h>
+#include <llvm/Support/Threading.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 namespace strata::compiler {
 
@@ -57,14 +60,53 @@ void Compilation::addSource(llvm::StringRef name, llvm::StringRef text) {
   sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name), llvm::SMLoc());
 }
 
+bool Compilation::parseAll(const ParseLimits &limits) {
+  unsigned files = sourceMgr.getNumBuffers();
+  unsigned threads = std::min(files, llvm::hardware_concurrency().compute_thread_count());
+  if (threads <= 1) {
+    for (unsigned id = 1; id <= files; ++id) {
+      parsed.push_back(parseBuffer(ast, *diags, sourceMgr, id, limits));
+      if (diags->limitReached())
+        return false;
+    }
+    return true;
+  }
+  // Files are independent until analysis: they are parsed on every core, each thread into
+  // an arena of its own and each file's diagnostics into an engine of its own, taken in
+  // file order afterwards. The output is the serial one, byte for byte (parsing was more
+  // than half of `strata check`).
+  prepareParallelParsing();
+  std::vector<const SourceFile *> results(files);
+  std::vector<std::unique_ptr<DiagnosticsEngine>> fileDiags(files);
+  for (unsigned t = 1; t < threads; ++t)
+    workerArenas.push_back(std::make_unique<ASTContext>());
+  std::atomic<unsigned> next{0};
+  auto work = [&](ASTContext &arena) {
+    for (unsigned i = next++; i < files; i = next++) {
+      fileDiags[i] = std::make_unique<DiagnosticsEngine>(sourceMgr, diags->errorLimitValue());
+      results[i] = parseBuffer(arena, *fileDiags[i], sourceMgr, i + 1, limits);
+    }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < threads; ++t)
+    workers.emplace_back(work, std::ref(*workerArenas[t - 1]));
+  work(ast);
+  for (std::thread &worker : workers)
+    worker.join();
+  for (unsigned i = 0; i < files; ++i) {
+    diags->take(*fileDiags[i]);
+    parsed.push_back(results[i]);
+    if (diags->limitReached())
+      return false;
+  }
+  return true;
+}
+
 const Project *Compilation::run(const ParseLimits &limits) {
   parsed.clear();
   project.reset();
-  for (unsigned id = 1; id <= sourceMgr.getNumBuffers(); ++id) {
-    parsed.push_back(parseBuffer(ast, *diags, sourceMgr, id, limits));
-    if (diags->limitReached())
-      return nullptr;
-  }
+  if (!parseAll(limits))
+    return nullptr;
   if (diags->hasErrors())
     return nullptr;
   project = analyze(parsed, *diags);

@@ -52,8 +52,14 @@ public:
   size_t bufferCount() const { return sourceMgr.getNumBuffers(); }
 
 private:
+  /// Parses every buffer into `parsed`, on as many threads as there are cores and files.
+  /// False when the error limit was reached.
+  bool parseAll(const ParseLimits &limits);
+
   llvm::SourceMgr sourceMgr;
   ASTContext ast;
+  /// The arenas of the parsing threads other than the caller's (which parses into `ast`).
+  std::vector<std::unique_ptr<ASTContext>> workerArenas;
   std::unique_ptr<DiagnosticsEngine> diags;
   std::vector<const SourceFile *> parsed;
   std::optional<Project> project;

@@ -80,6 +80,17 @@ DiagnosticBuilder DiagnosticsEngine::add(DiagID id, SourceRange range, std::stri
   return DiagnosticBuilder(this, diags.size() - 1);
 }
 
+void DiagnosticsEngine::take(const DiagnosticsEngine &other) {
+  // With the same limit, the other engine's "too many errors" comes after at least as
+  // many errors as this one's limit: add() then replaces it with this one's own.
+  assert(other.errorLimit == errorLimit && "engines with different error limits");
+  for (const Diagnostic &d : other.diags) {
+    DiagnosticBuilder added = add(d.id, d.range, d.message, d.severity);
+    for (const Diagnostic &note : d.notes)
+      added.noteMessage(note.id, note.range, note.message);
+  }
+}
+
 void DiagnosticsEngine::addNote(size_t index, DiagID id, SourceRange range, std::string message) {
   assert(index < diags.size() && "note for a diagnostic that does not exist");
   diags[index].notes.push_back({id, Severity::Note, range, std::move(message), {}});

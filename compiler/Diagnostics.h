@@ -88,6 +88,12 @@ public:
     return add(id, range, std::move(message), severity);
   }
 
+  /// Reports \p other's diagnostics here, in order, as if they had been reported here:
+  /// the error limit of this engine applies. (Files parsed in parallel each report to an
+  /// engine of their own; their diagnostics are then taken in file order.)
+  void take(const DiagnosticsEngine &other);
+  unsigned errorLimitValue() const { return errorLimit; }
+
   unsigned errorCount() const { return errors; }
   unsigned warningCount() const { return warnings; }
   bool hasErrors() const { return errors != 0; }

@@ -1,5 +1,7 @@
 #include "compiler/Lexer.h"
 
+#include "compiler/RecognizerCaches.h"
+
 #include <StrataLexer.h>
 #include <antlr4-runtime.h>
 
@@ -462,6 +464,7 @@ public:
       generatedInput = std::make_unique<antlr4::ANTLRInputStream>(text.data(), text.size());
       generated = std::make_unique<StrataLexer>(generatedInput.get());
       generated->removeErrorListeners(); // ERROR_CHAR catches everything else
+      useThreadCaches<antlr4::atn::LexerATNSimulator>(*generated);
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include "compiler/ASTContext.h"
 #include "compiler/Lexer.h"
+#include "compiler/RecognizerCaches.h"
 #include "compiler/Types.h"
 
 #include <StrataLexer.h>
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cassert>
 #include <charconv>
+#include <mutex>
 
 namespace strata::compiler {
 
@@ -1292,6 +1294,23 @@ size_t firstInvalidUtf8(llvm::StringRef text) {
 
 } // namespace
 
+void prepareParallelParsing() {
+  // ATN::nextTokens(state) fills a per-state cache on first use (error recovery asks for
+  // it), guarded by double-checked locking on a plain bool: filled here, once, before
+  // any thread can ask, it is only ever read.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    antlr4::ANTLRInputStream empty("");
+    StrataLexer lexer(&empty);
+    antlr4::CommonTokenStream tokens(&lexer);
+    StrataParser parser(&tokens);
+    const antlr4::atn::ATN &atn = parser.getATN();
+    for (antlr4::atn::ATNState *state : atn.states)
+      if (state)
+        atn.nextTokens(state);
+  });
+}
+
 const SourceFile *parseBuffer(ASTContext &context, DiagnosticsEngine &diags,
                               const llvm::SourceMgr &sourceMgr, unsigned bufferId,
                               const ParseLimits &limits) {
@@ -1329,6 +1348,7 @@ const SourceFile *parseBuffer(ASTContext &context, DiagnosticsEngine &diags,
       return file;
 
     StrataParser parser(&tokens);
+    useThreadCaches<antlr4::atn::ParserATNSimulator>(parser);
     // Two-stage parse: the fast SLL mode almost always succeeds; only on failure is the
     // input re-parsed in full LL mode with error reporting and recovery.
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(

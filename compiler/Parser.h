@@ -29,4 +29,8 @@ const SourceFile *parseBuffer(ASTContext &context, DiagnosticsEngine &diags,
                               const llvm::SourceMgr &sourceMgr, unsigned bufferId,
                               const ParseLimits &limits = {});
 
+/// Call once before parseBuffer runs on several threads at a time (each thread then
+/// parses its own buffers, into its own ASTContext and DiagnosticsEngine).
+void prepareParallelParsing();
+
 } // namespace strata::compiler

@@ -5,6 +5,7 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/ADT/StringSet.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -86,6 +87,32 @@ TEST(DiagnosticsEngine, ErrorLimitStopsWithOneFinalError) {
   ASSERT_EQ(diags.size(), 51u); // the limit (50), then "too many errors"
   EXPECT_EQ(diags.back().id, DiagID::ErrTooManyErrors);
   EXPECT_TRUE(c.diagnostics().limitReached());
+}
+
+TEST(DiagnosticsEngine, FilesParsedInParallelReportInFileOrderUpToTheLimit) {
+  // Twelve files of ten lexical errors each: files are parsed on several threads, and
+  // their diagnostics must come out as a serial parse gives them: file by file, line by
+  // line, and cut at the limit (50: the first five files) with one final error.
+  Compilation c;
+  std::vector<std::string> expected;
+  for (int file = 0; file < 12; ++file) {
+    std::string name = fmt::format("f{:02}.strata", file);
+    std::string text = "subsystem s" + std::to_string(file) + " {\n";
+    for (int line = 2; line <= 11; ++line) {
+      text += "  $\n";
+      if (expected.size() < 50)
+        expected.push_back(fmt::format("{}:{}:3", name, line));
+    }
+    c.addSource(name, text + "}\n");
+  }
+  EXPECT_EQ(c.run(), nullptr);
+  llvm::ArrayRef<Diagnostic> diags = c.diagnostics().diagnostics();
+  ASSERT_EQ(diags.size(), 51u);
+  std::vector<std::string> places;
+  for (const Diagnostic &d : diags.drop_back())
+    places.push_back(c.diagnostics().describe(d.range.Start));
+  EXPECT_EQ(places, expected);
+  EXPECT_EQ(diags.back().id, DiagID::ErrTooManyErrors);
 }
 
 } // namespace
