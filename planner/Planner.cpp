@@ -1591,9 +1591,10 @@ llvm::Expected<std::vector<VersionRef>> resolveTargets(const Project &project,
     std::vector<unsigned> candidates(sub.versions.size());
     for (unsigned v = 0; v < candidates.size(); ++v)
       candidates[v] = v;
+    unsigned latest = sub.latest(); // a scan of the subsystem: not once per comparison
     llvm::stable_sort(candidates, [&](unsigned a, unsigned b) {
-      if ((a == sub.latest()) != (b == sub.latest()))
-        return a == sub.latest();
+      if ((a == latest) != (b == latest))
+        return a == latest;
       return sub.versions[b].semver < sub.versions[a].semver;
     });
     llvm::BitVector own = nodesOf(s);
