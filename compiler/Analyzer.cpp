@@ -1,8 +1,11 @@
 #include "compiler/Analyzer.h"
 
+#include "compiler/Parallel.h"
+
 #include "compiler/Diagnostics.h"
 #include "compiler/Fold.h"
 #include "compiler/Naming.h"
+#include "compiler/Parallel.h"
 #include "compiler/SqlExpr.h"
 #include "compiler/Types.h"
 
@@ -43,6 +46,19 @@ public:
       checkDropsOfReferencedTables();
     if (diags.hasErrors())
       return std::nullopt;
+    // Each version's checksum (SHA-256 of its normalised Ops) depends on that version
+    // alone: computed on every core once all are folded. The states are shared between
+    // threads from here on (the planner's findings): their name indexes are brought up to
+    // date first, so that lookups only read them.
+    std::vector<Version *> versions;
+    for (Subsystem &subsystem : project.subsystems)
+      for (Version &version : subsystem.versions) {
+        version.state.refreshNames();
+        versions.push_back(&version);
+      }
+    parallelFor(versions.size(), [&](size_t i, unsigned) {
+      versions[i]->checksum = checksumOf(*versions[i]);
+    });
     return std::move(project);
   }
 
@@ -350,7 +366,6 @@ private:
       folder.lower(*stmt);
     version.ops = folder.takeOps();
     version.state = folder.takeState();
-    version.checksum = checksumOf(version);
     foldState[ref.subsystem][ref.version] = FoldState::Done;
     return true;
   }

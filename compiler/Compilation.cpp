@@ -1,17 +1,15 @@
 #include "compiler/Compilation.h"
 
 #include "compiler/Analyzer.h"
+#include "compiler/Parallel.h"
 
 #include <llvm/ADT/SmallString.h>
 #include <llvm/Support/BuryPointer.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/Path.h>
-#include <llvm/Support/Threading.h>
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 
 namespace strata::compiler {
 
@@ -61,8 +59,8 @@ void Compilation::addSource(llvm::StringRef name, llvm::StringRef text) {
 }
 
 bool Compilation::parseAll(const ParseLimits &limits) {
-  unsigned files = sourceMgr.getNumBuffers();
-  unsigned threads = std::min(files, llvm::hardware_concurrency().compute_thread_count());
+  size_t files = sourceMgr.getNumBuffers();
+  unsigned threads = parallelThreads(files);
   if (threads <= 1) {
     for (unsigned id = 1; id <= files; ++id) {
       parsed.push_back(parseBuffer(ast, *diags, sourceMgr, id, limits));
@@ -78,22 +76,15 @@ bool Compilation::parseAll(const ParseLimits &limits) {
   prepareParallelParsing();
   std::vector<const SourceFile *> results(files);
   std::vector<std::unique_ptr<DiagnosticsEngine>> fileDiags(files);
+  std::vector<ASTContext *> arenas{&ast};
   for (unsigned t = 1; t < threads; ++t)
-    workerArenas.push_back(std::make_unique<ASTContext>());
-  std::atomic<unsigned> next{0};
-  auto work = [&](ASTContext &arena) {
-    for (unsigned i = next++; i < files; i = next++) {
-      fileDiags[i] = std::make_unique<DiagnosticsEngine>(sourceMgr, diags->errorLimitValue());
-      results[i] = parseBuffer(arena, *fileDiags[i], sourceMgr, i + 1, limits);
-    }
-  };
-  std::vector<std::thread> workers;
-  for (unsigned t = 1; t < threads; ++t)
-    workers.emplace_back(work, std::ref(*workerArenas[t - 1]));
-  work(ast);
-  for (std::thread &worker : workers)
-    worker.join();
-  for (unsigned i = 0; i < files; ++i) {
+    arenas.push_back(workerArenas.emplace_back(std::make_unique<ASTContext>()).get());
+  parallelFor(files, [&](size_t i, unsigned thread) {
+    fileDiags[i] = std::make_unique<DiagnosticsEngine>(sourceMgr, diags->errorLimitValue());
+    results[i] = parseBuffer(*arenas[thread], *fileDiags[i], sourceMgr,
+                             static_cast<unsigned>(i + 1), limits);
+  });
+  for (size_t i = 0; i < files; ++i) {
     diags->take(*fileDiags[i]);
     parsed.push_back(results[i]);
     if (diags->limitReached())

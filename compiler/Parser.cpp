@@ -1348,7 +1348,7 @@ const SourceFile *parseBuffer(ASTContext &context, DiagnosticsEngine &diags,
       return file;
 
     StrataParser parser(&tokens);
-    useThreadCaches<antlr4::atn::ParserATNSimulator>(parser);
+    useThreadCaches<ThreadParserATNSimulator>(parser);
     // Two-stage parse: the fast SLL mode almost always succeeds; only on failure is the
     // input re-parsed in full LL mode with error reporting and recovery.
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(

@@ -24,6 +24,22 @@ template <typename Recognizer> struct ThreadCaches {
   }
 };
 
+/// A parser simulator over a thread's own DFA (see useThreadCaches). It reads DFA edges
+/// without the runtime's edge lock: that lock is one for the whole process, a mutex taken
+/// twice per prediction step, which parsing threads fought over; no other thread touches
+/// this DFA. (The runtime's own lookup, disassembled: `edges.find(t)` under the lock.)
+class ThreadParserATNSimulator final : public antlr4::atn::ParserATNSimulator {
+public:
+  using ParserATNSimulator::ParserATNSimulator;
+
+protected:
+  antlr4::dfa::DFAState *getExistingTargetState(antlr4::dfa::DFAState *previous,
+                                                size_t t) override {
+    auto edge = previous->edges.find(t);
+    return edge == previous->edges.end() ? nullptr : edge->second;
+  }
+};
+
 /// Replaces \p recognizer's simulator (a \p Simulator over its class's shared cache) with
 /// one over this thread's cache for \p Recognizer.
 template <typename Simulator, typename Recognizer> void useThreadCaches(Recognizer &recognizer) {

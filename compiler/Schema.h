@@ -163,12 +163,16 @@ public:
   /// names that are unique in the schema, not only in their table.
   const Table *findConstraintOwner(llvm::StringRef name) const;
 
+  /// Brings the name indexes up to date. Until the next change, lookups on this schema
+  /// then only read it: call before threads share it (the lookups are const, but an
+  /// index made stale by mutableTable() is rebuilt by the next lookup).
+  void refreshNames() const;
+
   friend bool operator==(const Schema &a, const Schema &b);
 
 private:
   using NameIndex = llvm::StringMap<std::vector<std::string>>;
   void indexNames(const Table &table, bool add) const;
-  void refreshNames() const;
   const Table *firstOwner(const NameIndex &index, llvm::StringRef name) const;
 
   std::map<std::string, TablePtr, std::less<>> tableMap;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <shared_mutex>
 #include <set>
 
 namespace strata::compiler {
@@ -144,9 +145,17 @@ SqlExprInfo checkSqlExpression(llvm::StringRef text) {
   // backfill's where) in thousands of versions, and each check was a libpg_query parse
   // plus a JSON parse of its tree: a fifth of compiling 2,000 versions. The result is a
   // pure function of the text.
-  static std::mutex mutex;
+  // Threads share it (the planner's findings run on every core): they read it under a
+  // shared lock, and take the lock for themselves only to add an expression.
+  static std::shared_mutex mutex;
   static llvm::StringMap<SqlExprInfo> cache;
-  std::lock_guard<std::mutex> lock(mutex);
+  {
+    std::shared_lock<std::shared_mutex> reading(mutex);
+    auto it = cache.find(text);
+    if (it != cache.end())
+      return it->second;
+  }
+  std::unique_lock<std::shared_mutex> writing(mutex);
   auto it = cache.find(text);
   if (it != cache.end())
     return it->second;

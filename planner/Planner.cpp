@@ -2,6 +2,7 @@
 
 #include "compiler/Fold.h"
 #include "compiler/Naming.h"
+#include "compiler/Parallel.h"
 #include "compiler/SqlExpr.h"
 #include "planner/Sql.h"
 
@@ -1791,57 +1792,70 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
   return plan;
 }
 
-void reportFindings(const Project &project, DiagnosticsEngine &diags) {
-  Locator nowhere = [](SourceRange) { return std::string(); };
-  for (unsigned si = 0; si < project.subsystems.size(); ++si) {
-    const Subsystem &sub = project.subsystems[si];
-    for (unsigned vi = 0; vi < sub.versions.size(); ++vi) {
-      const Version &version = sub.versions[vi];
-      if (version.ops.empty())
+namespace {
+/// The planner's findings on one version's Ops, each with its Op.
+std::vector<std::pair<Finding, const Op *>> findingsOf(const Project &project, VersionRef ref) {
+  const Subsystem &sub = project.subsystems[ref.subsystem];
+  unsigned vi = ref.version;
+  const Version &version = sub.versions[vi];
+  // The state the version's Ops apply to: its parent's, shared table by table (copying
+  // a Schema copies pointers); for a merge, its ancestors replayed, as a plan does.
+  Schema merged;
+  const Schema *start = &merged;
+  if (version.parents.size() == 1) {
+    start = &sub.versions[version.parents[0]].state;
+  } else if (version.parents.size() > 1) {
+    std::vector<bool> ancestor(vi, false);
+    std::vector<unsigned> stack(version.parents.begin(), version.parents.end());
+    while (!stack.empty()) {
+      unsigned v = stack.back();
+      stack.pop_back();
+      if (ancestor[v])
         continue;
-      // The state the version's Ops apply to: its parent's, shared table by table (copying
-      // a Schema copies pointers); for a merge, its ancestors replayed, as a plan does.
-      Schema merged;
-      const Schema *start = &merged;
-      if (version.parents.size() == 1) {
-        start = &sub.versions[version.parents[0]].state;
-      } else if (version.parents.size() > 1) {
-        std::vector<bool> ancestor(vi, false);
-        std::vector<unsigned> stack(version.parents.begin(), version.parents.end());
-        while (!stack.empty()) {
-          unsigned v = stack.back();
-          stack.pop_back();
-          if (ancestor[v])
-            continue;
-          ancestor[v] = true;
-          stack.insert(stack.end(), sub.versions[v].parents.begin(),
-                       sub.versions[v].parents.end());
-        }
-        for (unsigned v = 0; v < vi; ++v) // declaration order: parents first
-          if (ancestor[v])
-            for (const Op &op : sub.versions[v].ops)
-              applyOp(merged, op);
-      }
-      VersionRef ref{si, vi};
-      Rewriter rewriter(project, nowhere, *start);
-      rewriter.advancePastLast = false;
-      rewriter.planAhead({ref});
-      rewriter.beginNode(ref);
-      rewriter.node(ref);
-      for (size_t i = 0; i < rewriter.findings.size(); ++i) {
-        const Finding &f = rewriter.findings[i];
-        const Op &op = *rewriter.findingOps[i];
-        std::optional<DiagID> id = diagIdForCode(f.code);
-        assert(id && "a finding code missing from DiagnosticKinds.def");
-        if (!id)
-          continue;
-        DiagnosticBuilder builder = diags.reportMessage(
-            *id, f.error ? Severity::Error : Severity::Warning, changeRange(op), f.message);
-        if (op.unsafe && op.unsafeRange.Start.isValid())
-          builder.note(DiagID::NoteMarkedUnsafe, op.unsafeRange);
-      }
+      ancestor[v] = true;
+      stack.insert(stack.end(), sub.versions[v].parents.begin(), sub.versions[v].parents.end());
     }
+    for (unsigned v = 0; v < vi; ++v) // declaration order: parents first
+      if (ancestor[v])
+        for (const Op &op : sub.versions[v].ops)
+          applyOp(merged, op);
   }
+  Locator nowhere = [](SourceRange) { return std::string(); };
+  Rewriter rewriter(project, nowhere, *start);
+  rewriter.advancePastLast = false;
+  rewriter.planAhead({ref});
+  rewriter.beginNode(ref);
+  rewriter.node(ref);
+  std::vector<std::pair<Finding, const Op *>> out;
+  for (size_t i = 0; i < rewriter.findings.size(); ++i)
+    out.emplace_back(std::move(rewriter.findings[i]), rewriter.findingOps[i]);
+  return out;
+}
+} // namespace
+
+void reportFindings(const Project &project, DiagnosticsEngine &diags) {
+  // Each version is planned on its own, from its parent's state: independent work, done
+  // on every core; the findings are then reported in declaration order.
+  std::vector<VersionRef> versions;
+  for (unsigned si = 0; si < project.subsystems.size(); ++si)
+    for (unsigned vi = 0; vi < project.subsystems[si].versions.size(); ++vi)
+      if (!project.subsystems[si].versions[vi].ops.empty())
+        versions.push_back({si, vi});
+  std::vector<std::vector<std::pair<Finding, const Op *>>> found(versions.size());
+  compiler::parallelFor(versions.size(), [&](size_t item, unsigned) {
+    found[item] = findingsOf(project, versions[item]);
+  });
+  for (const std::vector<std::pair<Finding, const Op *>> &findings : found)
+    for (const auto &[f, op] : findings) {
+      std::optional<DiagID> id = diagIdForCode(f.code);
+      assert(id && "a finding code missing from DiagnosticKinds.def");
+      if (!id)
+        continue;
+      DiagnosticBuilder builder = diags.reportMessage(
+          *id, f.error ? Severity::Error : Severity::Warning, changeRange(*op), f.message);
+      if (op->unsafe && op->unsafeRange.Start.isValid())
+        builder.note(DiagID::NoteMarkedUnsafe, op->unsafeRange);
+    }
 }
 
 } // namespace strata::planner
