@@ -84,8 +84,12 @@ if [[ "$WHAT" == all || "$WHAT" == db ]]; then
   # per-step BEGIN/COMMIT and lock settings of strata's SQL rendering.
   grep -v -E '^(BEGIN|COMMIT|SET LOCAL .*);$' "$OUT/up.sql" >"$OUT/up-plain.sql"
   echo "steps: $(grep -c '^BEGIN;$' "$OUT/up.sql") in $(grep -c '^-- ' "$OUT/up.sql" || true) comment lines"
-  fresh="dropdb --if-exists bench_run; createdb -T bench_base bench_run"
-  hyperfine -w 1 -r "$RUNS" --prepare "$fresh" --export-markdown "$OUT/apply.md" \
+  # Every run starts from the same state: a fresh copy of the bootstrapped database and a
+  # checkpoint (otherwise a run that happens to cross a checkpoint pays for its full-page
+  # writes, and the two commands' times scatter by a third). At least 10 runs each: on a
+  # 2-core VM a single run of either varies by +-20 %.
+  fresh="dropdb --if-exists bench_run; createdb -T bench_base bench_run; psql -XAqc checkpoint"
+  hyperfine -w 1 -r "$(( RUNS > 10 ? RUNS : 10 ))" --prepare "$fresh" --export-markdown "$OUT/apply.md" \
     -n "strata apply up (1,000 versions)" "$STRATA apply up --db dbname=bench_run $OUT/small" \
     -n "psql -1 -f (same SQL)" "psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_run -f $OUT/up-plain.sql"
   cat "$OUT/apply.md"

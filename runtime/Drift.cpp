@@ -7,6 +7,7 @@
 #include "runtime/StatusFacts.h"
 
 #include <llvm/ADT/STLExtras.h>
+#include <llvm/ADT/StringExtras.h>
 
 #include <fmt/format.h>
 
@@ -302,9 +303,10 @@ llvm::Expected<Schema> storedForm(Connection &conn, const Schema &declared,
       for (std::string &s : planner::sql::directStatements(op, &foreignKeys))
         statements.push_back(std::move(s));
     statements.insert(statements.end(), foreignKeys.begin(), foreignKeys.end());
-    for (const std::string &statement : statements)
-      if (llvm::Expected<Result> r = conn.exec(statement); !r)
-        return r.takeError();
+    // One message for all of it: a statement per round trip was thousands of them for a
+    // large project.
+    if (llvm::Expected<Result> r = conn.exec(llvm::join(statements, ";\n")); !r)
+      return r.takeError();
     InspectOptions options;
     options.schema = scratch;
     llvm::Expected<Inspection> stored = inspectInTransaction(conn, options);
