@@ -51,10 +51,20 @@ if [[ "$WHAT" == all || "$WHAT" == cli ]]; then
     # shellcheck disable=SC2086
     /usr/bin/time -f "strata $cmd: %e s wall, %M KB peak RSS" "$STRATA" $cmd >/dev/null
   done
-  hyperfine -N -w 1 -r "$RUNS" --export-markdown "$OUT/cli.md" \
+  # 20 runs at least, and the median next to the mean: on a 2-core VM the same command's
+  # wall time scatters by +-20 % from run to run.
+  hyperfine -N -w 2 -r "$(( RUNS > 20 ? RUNS : 20 ))" --export-markdown "$OUT/cli.md" \
+    --export-json "$OUT/cli.json" \
     "$STRATA check $OUT/p10k" "$STRATA plan up $OUT/p10k" \
     "bash -c '$STRATA check $OUT/p10k >/dev/null && $STRATA plan up $OUT/p10k >/dev/null'"
   cat "$OUT/cli.md"
+  python3 - "$OUT/cli.json" <<'PY'
+import json, statistics, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    t = r["times"]
+    print(f"median {statistics.median(t) * 1000:7.1f} ms  mean {statistics.mean(t) * 1000:7.1f} ms"
+          f"  min {min(t) * 1000:7.1f} ms  {r['command'].replace(sys.argv[1].rsplit('/', 1)[0] + '/', '')}")
+PY
   # Growth: check + plan up at 1/4, 1/2 and all of the 200 subsystems.
   for s in 50 100 200 400; do
     rm -rf "$OUT/g$s"
