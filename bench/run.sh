@@ -94,15 +94,28 @@ if [[ "$WHAT" == all || "$WHAT" == db ]]; then
   # per-step BEGIN/COMMIT and lock settings of strata's SQL rendering.
   grep -v -E '^(BEGIN|COMMIT|SET LOCAL .*);$' "$OUT/up.sql" >"$OUT/up-plain.sql"
   echo "steps: $(grep -c '^BEGIN;$' "$OUT/up.sql") in $(grep -c '^-- ' "$OUT/up.sql" || true) comment lines"
+  # The plan's own SQL with each step (BEGIN, SET LOCAL, its statements, COMMIT) sent as one
+  # message (psql's \;), as strata sends it: what one transaction per version costs
+  # without strata's bookkeeping.
+  python3 - "$OUT/up.sql" "$OUT/up-steps.sql" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+steps = re.findall(r"^BEGIN;\n(.*?)^COMMIT;\n", text, re.S | re.M)
+with open(sys.argv[2], "w") as out:
+    for body in steps:
+        statements = [s.strip() for s in body.strip().rstrip(";").split(";\n")]
+        out.write("BEGIN \\; " + " \\; ".join(statements) + " \\; COMMIT;\n")
+PY
   # Every run starts from the same state: a fresh copy of the bootstrapped database and a
   # checkpoint (otherwise a run that happens to cross a checkpoint pays for its full-page
-  # writes, and the two commands' times scatter by a third). At least 10 runs each: on a
-  # 2-core VM a single run of either varies by +-20 %.
+  # writes). The commands run in interleaved rounds, each compared with psql -1 in the
+  # same round (bench/interleave.py says why: the VM's speed drifts).
   fresh="dropdb --if-exists bench_run; createdb -T bench_base bench_run; psql -XAqc checkpoint"
-  hyperfine -w 1 -r "$(( RUNS > 10 ? RUNS : 10 ))" --prepare "$fresh" --export-markdown "$OUT/apply.md" \
-    -n "strata apply up (1,000 versions)" "$STRATA apply up --db dbname=bench_run $OUT/small" \
-    -n "psql -1 -f (same SQL)" "psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_run -f $OUT/up-plain.sql"
-  cat "$OUT/apply.md"
+  python3 "$ROOT/bench/interleave.py" --rounds "$(( RUNS > 15 ? RUNS : 15 ))" --prepare "$fresh" \
+    "strata apply up=$STRATA apply up --db dbname=bench_run $OUT/small" \
+    "psql, a message per step=psql -X -q -v ON_ERROR_STOP=1 -d bench_run -f $OUT/up-steps.sql" \
+    "psql -1 -f=psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_run -f $OUT/up-plain.sql" |
+    tee "$OUT/apply.txt"
 
   say "round trips (sendto calls to the server, strace)"
   bash -c "$fresh" >/dev/null 2>&1
