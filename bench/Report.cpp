@@ -146,7 +146,7 @@ int main(int argc, char **argv) {
       scale = 1e-3;
     else if (unit == "s")
       scale = 1e3;
-    Point p{b["versions"].get<double>(), b["cpu_time"].get<double>() * scale,
+    Point p{b["versions"].get<double>(), b["real_time"].get<double>() * scale,
             b["peak_heap_mb"].get<double>()};
     if (!data.count(stage))
       stages.push_back(stage);

@@ -36,7 +36,7 @@ say "machine: $(nproc) cores; load: $(uptime | sed 's/.*load average/load averag
 
 if [[ "$WHAT" == all || "$WHAT" == stages ]]; then
   say "stages (Google Benchmark; time per run / heap peak of one run)"
-  "$BUILD/bench/strata_stages" --benchmark_min_time=0.2 --benchmark_out="$OUT/stages.json" \
+  "$BUILD/bench/strata_stages" --benchmark_min_time=1 --benchmark_out="$OUT/stages.json" \
     --benchmark_out_format=json >"$OUT/stages.txt"
   "$BUILD/bench/strata_bench_report" "$OUT/stages.json" "$ROOT/docs/performance-stages.svg"
   echo "plot: docs/performance-stages.svg"
