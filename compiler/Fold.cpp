@@ -3,6 +3,7 @@
 #include "compiler/Diagnostics.h"
 #include "compiler/Diff.h"
 #include "compiler/Naming.h"
+#include "compiler/Sha256.h"
 #include "compiler/SqlExpr.h"
 #include "compiler/Types.h"
 
@@ -10,7 +11,6 @@
 #include <llvm/ADT/SmallPtrSet.h>
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/Casting.h>
-#include <llvm/Support/SHA256.h>
 
 #include <fmt/format.h>
 
@@ -1596,10 +1596,10 @@ std::string canonicalOp(const Op &op) {
 }
 
 std::string checksumOf(const Version &version) {
-  llvm::SHA256 hash;
+  Sha256 hash;
   for (const Op &op : version.ops)
     hash.update(canonicalOp(op));
-  return llvm::toHex(hash.final(), /*LowerCase=*/true);
+  return hash.finalHex();
 }
 
 } // namespace strata::compiler

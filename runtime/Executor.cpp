@@ -1,10 +1,10 @@
 #include "runtime/Executor.h"
 
+#include "compiler/Sha256.h"
 #include "planner/Sql.h"
 #include "runtime/PgError.h"
 
 #include <llvm/ADT/StringExtras.h>
-#include <llvm/Support/SHA256.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -43,9 +43,9 @@ std::string elapsed(std::chrono::steady_clock::time_point since) {
 } // namespace
 
 std::string Executor::hashOf(const planner::Step &step) {
-  llvm::SHA256 hash;
+  compiler::Sha256 hash;
   hash.update(step.sql);
-  return llvm::toHex(hash.final(), /*LowerCase=*/true).substr(0, 16);
+  return hash.finalHex().substr(0, 16);
 }
 
 namespace {

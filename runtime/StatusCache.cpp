@@ -1,9 +1,10 @@
 #include "runtime/StatusCache.h"
 
+#include "compiler/Sha256.h"
+
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/Path.h>
-#include <llvm/Support/SHA256.h>
 #include <llvm/Support/SourceMgr.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -19,28 +20,14 @@ namespace {
 /// Bumped whenever what a cache file holds changes meaning: older files are then ignored.
 constexpr const char *formatTag = "strata-status-cache 2";
 
-void hashPart(llvm::SHA256 &hash, llvm::StringRef part) {
+void hashPart(compiler::Sha256 &hash, llvm::StringRef part) {
   // Length-prefixed: ("ab", "c") and ("a", "bc") hash differently.
   std::string length = std::to_string(part.size()) + ":";
   hash.update(length);
-  hash.update(llvm::arrayRefFromStringRef(part));
+  hash.update(part);
 }
 
-std::string hexOf(llvm::StringRef bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-std::string finish(llvm::SHA256 &hash) {
-  // LLVM 14's SHA256::result() is the raw digest as a StringRef into the hasher.
-  return hexOf(hash.result());
-}
+std::string finish(compiler::Sha256 &hash) { return hash.finalHex(); }
 
 /// The cache's encoding: a flat sequence of fields, each a decimal number followed by
 /// ',' (integers) or by ':' and that many bytes (strings, netstring-like). JSON was the
@@ -219,14 +206,14 @@ compiler::Index readIndex(Reader &r) {
 } // namespace
 
 std::string sha256Hex(llvm::ArrayRef<llvm::StringRef> parts) {
-  llvm::SHA256 hash;
+  compiler::Sha256 hash;
   for (llvm::StringRef part : parts)
     hashPart(hash, part);
   return finish(hash);
 }
 
 std::string sourcesKey(const llvm::SourceMgr &sources, llvm::StringRef toolVersion) {
-  llvm::SHA256 hash;
+  compiler::Sha256 hash;
   hashPart(hash, formatTag);
   hashPart(hash, toolVersion);
   for (unsigned id = 1; id <= sources.getNumBuffers(); ++id) {
