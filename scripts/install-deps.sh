@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   antlr4 libantlr4-runtime-dev uuid-dev libboost-graph-dev llvm-14-dev zlib1g-dev
-  libpq-dev postgresql-15 postgresql-client-15 libgtest-dev libgmock-dev libbenchmark-dev
+  libpq-dev libssl-dev postgresql-15 postgresql-client-15 libgtest-dev libgmock-dev libbenchmark-dev
   cmake ninja-build pkg-config g++ clang-14 libclang-rt-14-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev libpg-query-dev libjemalloc-dev ccache openjdk-17-jre-headless python3-jsonschema dpkg-dev file
   # bench/run.sh (docs/performance.md): wall times, round trips
