@@ -1,7 +1,5 @@
 #include "compiler/Analyzer.h"
 
-#include "compiler/Parallel.h"
-
 #include "compiler/Diagnostics.h"
 #include "compiler/Fold.h"
 #include "compiler/Naming.h"
@@ -47,15 +45,11 @@ public:
     if (diags.hasErrors())
       return std::nullopt;
     // Each version's checksum (SHA-256 of its normalised Ops) depends on that version
-    // alone: computed on every core once all are folded. The states are shared between
-    // threads from here on (the planner's findings): their name indexes are brought up to
-    // date first, so that lookups only read them.
+    // alone: computed on every core once all are folded.
     std::vector<Version *> versions;
     for (Subsystem &subsystem : project.subsystems)
-      for (Version &version : subsystem.versions) {
-        version.state.refreshNames();
+      for (Version &version : subsystem.versions)
         versions.push_back(&version);
-      }
     parallelFor(versions.size(), [&](size_t i, unsigned) {
       versions[i]->checksum = checksumOf(*versions[i]);
     });

@@ -1836,11 +1836,16 @@ std::vector<std::pair<Finding, const Op *>> findingsOf(const Project &project, V
 void reportFindings(const Project &project, DiagnosticsEngine &diags) {
   // Each version is planned on its own, from its parent's state: independent work, done
   // on every core; the findings are then reported in declaration order.
+  // The threads share the versions' states: their name indexes are brought up to date
+  // first, so that the lookups the threads make only read them.
   std::vector<VersionRef> versions;
   for (unsigned si = 0; si < project.subsystems.size(); ++si)
-    for (unsigned vi = 0; vi < project.subsystems[si].versions.size(); ++vi)
-      if (!project.subsystems[si].versions[vi].ops.empty())
+    for (unsigned vi = 0; vi < project.subsystems[si].versions.size(); ++vi) {
+      const Version &version = project.subsystems[si].versions[vi];
+      version.state.refreshNames();
+      if (!version.ops.empty())
         versions.push_back({si, vi});
+    }
   std::vector<std::vector<std::pair<Finding, const Op *>>> found(versions.size());
   compiler::parallelFor(versions.size(), [&](size_t item, unsigned) {
     found[item] = findingsOf(project, versions[item]);
