@@ -90,6 +90,17 @@ bool canRunInTransaction(llvm::StringRef text) {
   return !(text.contains_insensitive("concurrently") || text.contains_insensitive("vacuum"));
 }
 
+/// A raw `sql` block's text as a step's SQL: trimmed, and ended by a newline when its last
+/// line may end in a `--` comment. Fix: the `;` that the executor and the SQL rendering put
+/// after a step was commented out by such a line, and the next statement (the step's
+/// record, COMMIT) became part of the block's last one: a syntax error at apply time.
+std::string rawStepSql(llvm::StringRef text) {
+  llvm::StringRef trimmed = text.trim();
+  size_t lastLine = trimmed.rfind('\n');
+  bool comment = trimmed.substr(lastLine == llvm::StringRef::npos ? 0 : lastLine).contains("--");
+  return trimmed.str() + (comment ? "\n" : "");
+}
+
 /// The lock of a raw `sql` step, from its statements' parse trees: the strongest any of
 /// them takes, on every table one of them locks. Unknown when a statement is one strata
 /// does not classify (a DO block, say).
@@ -1313,13 +1324,13 @@ private:
   void rawSql(const Op &op) {
     std::string name = op.sql.name.empty() ? "sql block" : "sql \"" + op.sql.name + "\"";
     if (!op.sql.up.empty()) {
-      Step s = step(op, llvm::StringRef(op.sql.up).trim().str(), name + ": up, as written");
+      Step s = step(op, rawStepSql(op.sql.up), name + ": up, as written");
       s.transactional = canRunInTransaction(op.sql.up);
       setRawLocks(s);
       addUp(std::move(s));
     }
     if (!op.sql.finish.empty()) {
-      Step s = step(op, llvm::StringRef(op.sql.finish).trim().str(), name + ": finish, as written");
+      Step s = step(op, rawStepSql(op.sql.finish), name + ": finish, as written");
       s.transactional = canRunInTransaction(op.sql.finish);
       setRawLocks(s);
       addFinish(std::move(s));
@@ -1474,13 +1485,13 @@ void bootstrapSteps(const Project &project, const VersionGraph &graph,
       std::string name = o.name.empty() ? "sql block" : "sql \"" + o.name + "\"";
       // As in up and finish: a block that PostgreSQL refuses in a transaction runs outside.
       if (!o.up.empty()) {
-        plan.steps.push_back(stepFor(ref, llvm::StringRef(o.up).trim().str(), name + ": up",
+        plan.steps.push_back(stepFor(ref, rawStepSql(o.up), name + ": up",
                                      o.range));
         plan.steps.back().transactional = canRunInTransaction(o.up);
         setRawLocks(plan.steps.back());
       }
       if (!o.finish.empty()) {
-        plan.steps.push_back(stepFor(ref, llvm::StringRef(o.finish).trim().str(),
+        plan.steps.push_back(stepFor(ref, rawStepSql(o.finish),
                                      name + ": finish", o.range));
         plan.steps.back().transactional = canRunInTransaction(o.finish);
         setRawLocks(plan.steps.back());

@@ -314,6 +314,33 @@ subsystem app {
             "0");
 }
 
+TEST_F(ApplyTest, SqlBlockEndingInALineCommentRuns) {
+  // The `;` that ends a step came after the block's last line, inside its `--` comment:
+  // the step's record then read as part of the INSERT (a syntax error at apply time).
+  TestDatabase db("apply_comment");
+  ASSERT_TRUE(db.ok());
+  ProjectDir dir(R"(
+subsystem app {
+  version "1.0.0" {
+    table t { id bigint primary key }
+    sql first up """
+      INSERT INTO t VALUES (1) -- the first row"""
+  }
+  version "1.1.0" {
+    sql second up """
+      INSERT INTO t VALUES (2) -- the second row"""
+  }
+}
+)");
+  std::optional<runtime::Connection> conn = db.connect();
+  ASSERT_TRUE(conn);
+  Outcome o = strata(dir, db, {"apply", "bootstrap", "--to", "app@1.0.0"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  o = strata(dir, db, {"apply", "up"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  EXPECT_EQ(query(*conn, "SELECT string_agg(id::text, ',' ORDER BY id) FROM t"), "1,2");
+}
+
 TEST_F(ApplyTest, UpForceDespitePendingFinish) {
   TestDatabase db("apply");
   ASSERT_TRUE(db.ok());
