@@ -1232,6 +1232,16 @@ private:
       if (!part.present)
         return;
       SqlScriptInfo info = checkSqlScript(part.text);
+      if (info.ok && !info.transactionControl.empty()) {
+        // A COMMIT would commit the step without its record (or the record without the
+        // rest), and a crash in between would run the step again.
+        llvm::SMLoc loc =
+            llvm::SMLoc::getFromPointer(part.text.data() + info.transactionControlOffset);
+        diags.report(DiagID::ErrSqlBlockTransaction, SourceRange(loc, loc),
+                     info.transactionControl, which);
+        ok = false;
+        return;
+      }
       if (info.ok)
         return;
       llvm::SMLoc loc = info.errorOffset == llvm::StringRef::npos

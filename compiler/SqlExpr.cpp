@@ -404,8 +404,40 @@ SqlScriptInfo checkSqlScript(llvm::StringRef text) {
   }
   nlohmann::json tree = nlohmann::json::parse(result.parse_tree, nullptr, false);
   pg_query_free_parse_result(result);
-  info.statements = tree.value("stmts", nlohmann::json::array()).size();
+  const nlohmann::json &stmts = tree.value("stmts", nlohmann::json::array());
+  info.statements = stmts.size();
   info.ok = true;
+  static const std::pair<const char *, const char *> ending[] = {
+      {"TRANS_STMT_BEGIN", "BEGIN"},
+      {"TRANS_STMT_START", "START TRANSACTION"},
+      {"TRANS_STMT_COMMIT", "COMMIT"},
+      {"TRANS_STMT_ROLLBACK", "ROLLBACK"},
+      {"TRANS_STMT_PREPARE", "PREPARE TRANSACTION"},
+      {"TRANS_STMT_COMMIT_PREPARED", "COMMIT PREPARED"},
+      {"TRANS_STMT_ROLLBACK_PREPARED", "ROLLBACK PREPARED"}};
+  for (const nlohmann::json &stmt : stmts) {
+    auto node = stmt.find("stmt");
+    if (node == stmt.end() || !node->contains("TransactionStmt"))
+      continue;
+    std::string kind = (*node)["TransactionStmt"].value("kind", "");
+    for (auto [name, words] : ending)
+      if (kind == name) {
+        info.transactionControl = words;
+        // The statement's location starts after the previous ';': skip the blanks and
+        // line comments in between, to point at its first word.
+        size_t at = std::min(static_cast<size_t>(stmt.value("stmt_location", 0)), text.size());
+        while (at < text.size()) {
+          if (llvm::isSpace(text[at]))
+            ++at;
+          else if (text.substr(at).startswith("--"))
+            at = std::min(text.find('\n', at), text.size());
+          else
+            break;
+        }
+        info.transactionControlOffset = at;
+        return info;
+      }
+  }
   return info;
 }
 

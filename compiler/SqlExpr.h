@@ -48,6 +48,11 @@ struct SqlScriptInfo {
   std::string error;
   size_t errorOffset = llvm::StringRef::npos;
   size_t statements = 0;
+  /// The first statement that begins or ends a transaction (BEGIN, COMMIT, ROLLBACK,
+  /// PREPARE TRANSACTION, ...), as its keywords, and its offset in the text; empty when
+  /// there is none. Savepoints stay inside the transaction and are not counted.
+  std::string transactionControl;
+  size_t transactionControlOffset = 0;
 };
 
 /// Parses \p text as a script of SQL statements.
