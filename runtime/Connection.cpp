@@ -175,6 +175,34 @@ llvm::Expected<Result> Connection::exec(llvm::StringRef sql) {
   return check(PQexec(conn, text.c_str()));
 }
 
+llvm::Error Connection::execEach(llvm::StringRef sql,
+                                 llvm::function_ref<void(const Result &)> each) {
+  assert(conn && "use of a moved-from Connection");
+  if (containsNul(sql))
+    return llvm::make_error<PgError>(nulInText, "SQL text contains a NUL byte");
+  std::string text = sql.str();
+  if (PQsendQuery(conn, text.c_str()) == 0)
+    return resultError(conn, nullptr);
+  llvm::Error first = llvm::Error::success();
+  bool failed = false;
+  // Every result is read, also after a failure: the connection is usable only once
+  // PQgetResult has returned null.
+  while (PGresult *res = PQgetResult(conn)) {
+    if (failed) {
+      PQclear(res);
+      continue;
+    }
+    llvm::Expected<Result> r = check(res);
+    if (!r) {
+      first = r.takeError();
+      failed = true;
+      continue;
+    }
+    each(*r);
+  }
+  return first;
+}
+
 llvm::Expected<Result> Connection::execParams(llvm::StringRef sql,
                                               llvm::ArrayRef<std::optional<std::string>> params) {
   assert(conn && "use of a moved-from Connection");
@@ -191,6 +219,12 @@ llvm::Expected<Result> Connection::execParams(llvm::StringRef sql,
   return check(PQexecParams(conn, text.c_str(), static_cast<int>(values.size()),
                             /*paramTypes=*/nullptr, values.data(), /*paramLengths=*/nullptr,
                             /*paramFormats=*/nullptr, /*resultFormat=*/0));
+}
+
+bool Connection::inTransaction() const {
+  assert(conn && "use of a moved-from Connection");
+  PGTransactionStatusType status = PQtransactionStatus(conn);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
 }
 
 std::vector<std::string> Connection::takeNotices() {

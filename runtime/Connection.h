@@ -8,6 +8,7 @@
 #include "runtime/Result.h"
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -40,10 +41,19 @@ public:
   /// implicit transaction, and the Result is that of the last one). COPY FROM STDIN / TO
   /// STDOUT is refused with SQLSTATE 0A000 and leaves the connection usable.
   llvm::Expected<Result> exec(llvm::StringRef sql);
+  /// Runs `sql`, which may hold several statements, and passes the Result of each one that
+  /// succeeds to \p each, in order, as it arrives. The server stops at the first statement
+  /// that fails; its error is returned. Explicit BEGIN/COMMIT in `sql` make transactions
+  /// of their own: those committed before the failure stay committed, and a transaction
+  /// block the failure aborted is left open for the caller to roll back.
+  llvm::Error execEach(llvm::StringRef sql, llvm::function_ref<void(const Result &)> each);
   /// Runs one statement with `$1`, `$2`, ... bound to `params` in text form; std::nullopt
   /// binds SQL NULL. Parameter types are inferred by the server.
   llvm::Expected<Result> execParams(llvm::StringRef sql,
                                     llvm::ArrayRef<std::optional<std::string>> params);
+
+  /// Whether the session is inside a transaction block (open or aborted).
+  bool inTransaction() const;
 
   /// NOTICE/WARNING messages the server sent since the last call, one line each
   /// ("NOTICE:  ..."). They are collected rather than printed by libpq to stderr so that

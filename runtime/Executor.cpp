@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cassert>
+#include <optional>
 #include <random>
 #include <regex>
 #include <thread>
@@ -34,11 +35,14 @@ std::string cursorJson(const std::vector<std::string> &cursor) {
   return nlohmann::json(cursor).dump();
 }
 
-std::string elapsed(std::chrono::steady_clock::time_point since) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - since)
-                .count();
+std::string millisText(int64_t ms) {
   return ms < 1000 ? fmt::format("{} ms", ms) : fmt::format("{:.1f} s", ms / 1000.0);
+}
+
+std::string elapsed(std::chrono::steady_clock::time_point since) {
+  return millisText(std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - since)
+                        .count());
 }
 } // namespace
 
@@ -54,20 +58,27 @@ namespace {
 constexpr llvm::StringLiteral recordStepName = "strata_record_step";
 constexpr llvm::StringLiteral recordStepSql =
     "INSERT INTO strata_steps (subsystem, version, phase, step, status, sql_hash, cursor, "
-    "rows_done, finished_at) VALUES ($1::text, $2::text, $3::text, $4::integer, $5::text, "
-    "$6::text, $7::jsonb, $8::bigint, CASE WHEN $5 = 'done' THEN now() END) "
+    "rows_done, started_at, finished_at) VALUES ($1::text, $2::text, $3::text, $4::integer, "
+    "$5::text, $6::text, $7::jsonb, $8::bigint, $9::timestamptz, CASE WHEN $5 = 'done' THEN "
+    "clock_timestamp() END) "
     "ON CONFLICT (subsystem, version, phase, step) DO UPDATE SET status = EXCLUDED.status, "
     "sql_hash = EXCLUDED.sql_hash, cursor = EXCLUDED.cursor, rows_done = EXCLUDED.rows_done, "
     "finished_at = EXCLUDED.finished_at";
+
+const std::string &recordStepText() {
+  static const std::string text = recordStepSql.str() + recordReturningSql();
+  return text;
+}
 } // namespace
 
 std::string Executor::recordSql(const planner::Step &step, int index, llvm::StringRef status,
                                 llvm::StringRef cursor, int64_t rows) {
   using planner::sql::literal;
-  return fmt::format("EXECUTE {}({}, {}, {}, {}, {}, {}, {}, {})", recordStepName.str(),
+  return fmt::format("EXECUTE {}({}, {}, {}, {}, {}, {}, {}, {}, {})", recordStepName.str(),
                      literal(step.subsystem), literal(step.version),
                      literal(planner::phaseName(step.phase)), index, literal(status),
-                     literal(hashOf(step)), cursor.empty() ? "NULL" : literal(cursor), rows);
+                     literal(hashOf(step)), cursor.empty() ? "NULL" : literal(cursor), rows,
+                     transactionStartSql);
 }
 
 llvm::Error Executor::withRetries(const planner::Step &step,
@@ -112,7 +123,7 @@ llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord
     return llvm::Error::success();
   }
   if (options.record)
-    if (llvm::Error err = conn.prepareOnce(recordStepName, recordStepSql))
+    if (llvm::Error err = conn.prepareOnce(recordStepName, recordStepText()))
       return err;
   if (options.beforeHook)
     options.beforeHook(step, "step");
@@ -137,22 +148,91 @@ llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord
   return llvm::Error::success();
 }
 
-llvm::Error Executor::runTransactional(const planner::Step &step, int index,
-                                       llvm::StringRef alsoCommit) {
-  // One round trip: the step and its record commit together or not at all. A node's last
-  // step commits with the node's record instead of its own: a completed node's steps are
-  // never read again, so its last step's row would only cost a statement per version.
+std::string Executor::transactionText(const planner::Step &step, int index,
+                                      llvm::StringRef alsoCommit, bool waitForDisk) {
+  // The step and its record commit together or not at all. A node's last step commits
+  // with the node's record instead of its own: a completed node's steps are never read
+  // again, so its last step's row would only cost a statement per version.
   // A scanning step (VALIDATE, a backfill as one UPDATE) is long by nature: lift the
   // statement timeout before it runs, not after.
-  std::string text = fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n{}{};\n",
-                                 options.lockTimeout.count(),
-                                 step.scans ? "SET LOCAL statement_timeout = 0;\n" : "",
-                                 step.sql);
+  // The transaction's start is marked for the records (see transactionStartSql), in the
+  // statement that sets its lock timeout.
+  std::string text = fmt::format(
+      "BEGIN;\nSELECT set_config('lock_timeout', '{}ms', true), "
+      "set_config('strata.started_at', clock_timestamp()::text, true){};\n{}{};\n",
+      options.lockTimeout.count(),
+      waitForDisk ? "" : ", set_config('synchronous_commit', 'off', true)",
+      step.scans ? "SET LOCAL statement_timeout = 0;\n" : "", step.sql);
   if (options.record && alsoCommit.empty())
     text += recordSql(step, index, "done", "", 0) + ";\n";
   if (!alsoCommit.empty())
     text += alsoCommit.str() + ";\n";
   text += "COMMIT";
+  return text;
+}
+
+size_t Executor::runBatch(llvm::ArrayRef<Pending> items,
+                          llvm::function_ref<void(size_t)> committed) {
+  if (options.record)
+    if (llvm::Error err = conn.prepareOnce(recordStepName, recordStepText())) {
+      llvm::consumeError(std::move(err));
+      return 0;
+    }
+  std::string text;
+  for (size_t i = 0; i < items.size(); ++i)
+    text += transactionText(*items[i].step, items[i].index, items[i].alsoCommit,
+                            /*waitForDisk=*/i + 1 == items.size()) +
+            ";\n";
+  // Each transaction ends with its record, which returns how long the transaction took
+  // (the steps' times, for the log), and its COMMIT: the n-th COMMIT is the n-th item's.
+  // Nothing else in a transaction's text commits: planned DDL does not, and `check`
+  // refuses transaction control in sql blocks.
+  std::vector<std::optional<int64_t>> times; // of the transactions that committed
+  std::optional<int64_t> ms;
+  llvm::Error err = conn.execEach(text, [&](const Result &r) {
+    if (r.rows() == 1 && r.cols() == 1 && r.columnName(0) == "strata_ms") {
+      int64_t value = 0;
+      if (!r.get(0, 0).getAsInteger(10, value))
+        ms = value;
+    } else if (r.command() == "COMMIT" && times.size() < items.size()) {
+      times.push_back(ms);
+      ms.reset();
+    }
+  });
+  if (err) {
+    llvm::consumeError(std::move(err));
+    // The failed statement left its transaction aborted; end it before anything else.
+    if (conn.inTransaction())
+      if (llvm::Expected<Result> rb = conn.exec("ROLLBACK"); !rb)
+        llvm::consumeError(rb.takeError());
+    // The transactions that committed did not wait for the disk: a commit that waits
+    // (one that wrote something: it has a transaction id) makes them durable. Unless it
+    // succeeds, nothing is reported; the caller's next step meets the same failure.
+    if (!times.empty())
+      if (llvm::Expected<Result> flush =
+              conn.exec("BEGIN; SELECT pg_current_xact_id(); COMMIT");
+          !flush) {
+        llvm::consumeError(flush.takeError());
+        return 0;
+      }
+  }
+  for (size_t i = 0; i < times.size(); ++i) {
+    const planner::Step &step = *items[i].step;
+    if (options.log) {
+      *options.log << fmt::format("  {}@{} {} step {}: {}{}\n", step.subsystem, step.version,
+                                  planner::phaseName(step.phase), items[i].index + 1,
+                                  step.reason, times[i] ? " (" + millisText(*times[i]) + ")" : "");
+      options.log->flush();
+    }
+    committed(i);
+  }
+  return times.size();
+}
+
+llvm::Error Executor::runTransactional(const planner::Step &step, int index,
+                                       llvm::StringRef alsoCommit) {
+  // One round trip: the step and its record commit together or not at all.
+  std::string text = transactionText(step, index, alsoCommit);
   return withRetries(step, [&]() -> llvm::Error {
     llvm::Expected<Result> r = conn.exec(text);
     if (r)

@@ -53,11 +53,42 @@ public:
     return step.transactional && !step.isBackfill && !(previous && previous->done);
   }
 
+  /// Whether \p step can go to the server in a batch with others (runBatch): a
+  /// transactional step that has not started, and is not known to scan or rewrite a table,
+  /// so that it holds back the log lines of the steps before it only for catalog time.
+  static bool canBatch(const planner::Step &step, const StepRecord *previous) {
+    return runsInOneTransaction(step, previous) && !previous && !step.scans && !step.rewrites;
+  }
+
+  /// One transaction of a batch: a step run() would run in one transaction, and the SQL
+  /// its transaction also commits (see run()).
+  struct Pending {
+    const planner::Step *step = nullptr;
+    int index = 0;
+    std::string alsoCommit;
+  };
+  /// Runs \p items, each in a transaction of its own as run() runs it, as one message to
+  /// the server: one round trip for all of them instead of one each. Each transaction
+  /// that commits is logged as run() logs a step and passed to \p committed, in order.
+  /// Returns how many committed, from the first: the server stops at the first failure,
+  /// which is rolled back and not reported here. The caller runs that item again with
+  /// run(), which retries a lock timeout and reports any other error in full. A test hook
+  /// (ExecOptions::beforeHook) is not called.
+  /// Only the last transaction waits for its WAL to reach the disk, which makes the ones
+  /// before it durable too: one disk flush per batch, not per transaction. What committed
+  /// is reported (logged, passed to \p committed) only once it is durable.
+  size_t runBatch(llvm::ArrayRef<Pending> items, llvm::function_ref<void(size_t)> committed);
+
   /// The hash that identifies a step's SQL in strata_steps.
   static std::string hashOf(const planner::Step &step);
 
 private:
   llvm::Error runTransactional(const planner::Step &step, int index, llvm::StringRef alsoCommit);
+  /// The SQL of a transactional step's transaction, from BEGIN to COMMIT. Unless
+  /// \p waitForDisk, its COMMIT returns before its WAL is on disk (a later commit that
+  /// waits makes it durable).
+  std::string transactionText(const planner::Step &step, int index, llvm::StringRef alsoCommit,
+                              bool waitForDisk = true);
   llvm::Error runNonTransactional(const planner::Step &step, int index);
   llvm::Error runBackfill(const planner::Step &step, int index, const StepRecord *previous);
   llvm::Error recordDone(const planner::Step &step, int index, bool inTransaction);

@@ -46,4 +46,9 @@ llvm::StringRef Result::columnName(int col) const {
   return PQfname(res, col);
 }
 
+llvm::StringRef Result::command() const {
+  assert(res && "use of a moved-from Result");
+  return PQcmdStatus(res);
+}
+
 } // namespace strata::runtime

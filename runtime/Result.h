@@ -26,6 +26,8 @@ public:
   llvm::StringRef get(int row, int col) const;
   bool isNull(int row, int col) const;
   llvm::StringRef columnName(int col) const;
+  /// The statement's command tag: "COMMIT", "INSERT 0 1", "ALTER TABLE".
+  llvm::StringRef command() const;
 
 private:
   friend class Connection;

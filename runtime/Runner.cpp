@@ -175,29 +175,47 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
   for (const planner::Step &step : plan.steps)
     stepsOf[{step.subsystem, step.version}].push_back(&step);
   static const std::vector<const planner::Step *> noSteps;
-  for (const planner::NodeId &node : nodes) {
-    auto start = std::chrono::steady_clock::now();
+  auto stepsOfNode = [&](const planner::NodeId &node) -> const std::vector<const planner::Step *> & {
     auto own = stepsOf.find({node.subsystem, node.version});
-    const std::vector<const planner::Step *> &steps =
-        own == stepsOf.end() ? noSteps : own->second;
+    return own == stepsOf.end() ? noSteps : own->second;
+  };
+  auto keyOf = [](const planner::Step &step, int index) {
+    return StepKey{step.subsystem, step.version, planner::phaseName(step.phase), index};
+  };
+  auto previousOf = [&](const planner::Step &step, int index) -> const StepRecord * {
+    auto it = done->find(keyOf(step, index));
+    return it == done->end() ? nullptr : &it->second;
+  };
+  const char *phaseText = phase == planner::Phase::Finish ? "finish" : planner::phaseName(phase);
+  auto recordOf = [&](const planner::NodeId &node) {
     bool pending = phase == planner::Phase::Up && llvm::is_contained(pendingAfterUp, node);
-    NodeRecord record{node.subsystem, node.version, node.checksum, !pending};
-    const char *phaseText = phase == planner::Phase::Finish ? "finish" : planner::phaseName(phase);
+    return NodeRecord{node.subsystem, node.version, node.checksum, !pending};
+  };
+  auto logNode = [&](const NodeRecord &record) {
+    log << fmt::format("{}@{} {}: {}\n", record.subsystem, record.version,
+                       phase == planner::Phase::Up ? "migrated up" : planner::phaseName(phase),
+                       record.executed ? "executed" : "pending finish");
+    log.flush();
+  };
+
+  // One node, a step at a time.
+  auto runNode = [&](const planner::NodeId &node) -> llvm::Error {
+    auto start = std::chrono::steady_clock::now();
+    const std::vector<const planner::Step *> &steps = stepsOfNode(node);
+    NodeRecord record = recordOf(node);
     bool recorded = !recordNodes;
     for (size_t i = 0; i < steps.size(); ++i) {
       const planner::Step &step = *steps[i];
       int index = static_cast<int>(i);
-      StepKey key{step.subsystem, step.version, planner::phaseName(step.phase), index};
-      auto it = done->find(key);
-      const StepRecord *previous = it == done->end() ? nullptr : &it->second;
+      const StepRecord *previous = previousOf(step, index);
       // The node's record commits with its last step when that step is one transaction:
       // one round trip and one transaction for a small version instead of two of each.
       std::string alsoCommit;
       if (!recorded && i + 1 == steps.size() && Executor::runsInOneTransaction(step, previous)) {
         alsoCommit = StateStore::recordNodeSql(
             record, phaseText,
-            fmt::format("{} + (extract(epoch from clock_timestamp() - now()) * 1000)::bigint",
-                        millisSince(start)),
+            fmt::format("{} + (extract(epoch from clock_timestamp() - {}) * 1000)::bigint",
+                        millisSince(start), transactionStartSql),
             options.strataVersion);
         recorded = true;
       }
@@ -211,16 +229,87 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
             std::move(err));
     }
     if (!recordNodes)
-      continue;
+      return llvm::Error::success();
     if (!recorded)
       if (llvm::Error err = store.recordNode(record, phaseText, millisSince(start),
                                              options.strataVersion))
         return err;
-    log << fmt::format("{} {}: {}\n", nodeName(node),
-                       phase == planner::Phase::Up ? "migrated up" : planner::phaseName(phase),
-                       phase == planner::Phase::Up ? (pending ? "pending finish" : "executed")
-                                                   : "executed");
-    log.flush();
+    logNode(record);
+    return llvm::Error::success();
+  };
+
+  // Consecutive nodes whose steps all can go to the server together (Executor::canBatch)
+  // do, up to batchLimit transactions in a message: one round trip for them all instead
+  // of one per transaction, which is what a remote server makes expensive. Each still
+  // commits in a transaction of its own with its record, so a crash or a failure leaves
+  // the same states as a step at a time: the nodes before it done, the rest not run.
+  constexpr size_t batchLimit = 64;
+  auto canBatch = [&](const planner::NodeId &node) {
+    const std::vector<const planner::Step *> &steps = stepsOfNode(node);
+    if (steps.empty() || steps.size() > batchLimit || options.exec.beforeHook)
+      return false;
+    for (size_t i = 0; i < steps.size(); ++i)
+      if (!Executor::canBatch(*steps[i], previousOf(*steps[i], static_cast<int>(i))))
+        return false;
+    return true;
+  };
+  size_t next = 0;
+  while (next < nodes.size()) {
+    std::vector<Executor::Pending> batch;
+    std::vector<NodeRecord> records; ///< of the batch's nodes
+    std::vector<size_t> lastItem;    ///< each batched node's last item in `batch`
+    size_t end = next;
+    for (; end < nodes.size() && canBatch(nodes[end]) &&
+           batch.size() + stepsOfNode(nodes[end]).size() <= batchLimit;
+         ++end) {
+      const std::vector<const planner::Step *> &steps = stepsOfNode(nodes[end]);
+      records.push_back(recordOf(nodes[end]));
+      for (size_t i = 0; i < steps.size(); ++i)
+        batch.push_back({steps[i], static_cast<int>(i), ""});
+      lastItem.push_back(batch.size() - 1);
+      if (!recordNodes)
+        continue;
+      // The node's time, measured by the server: from its first step's transaction (the
+      // start its step record keeps) to the end of its last.
+      std::string started =
+          steps.size() == 1
+              ? std::string(transactionStartSql)
+              : fmt::format("(SELECT coalesce(min(started_at), {}) FROM strata_steps WHERE "
+                            "subsystem = {} AND version = {} AND phase = {})",
+                            transactionStartSql, planner::sql::literal(nodes[end].subsystem),
+                            planner::sql::literal(nodes[end].version),
+                            planner::sql::literal(planner::phaseName(phase)));
+      batch.back().alsoCommit = StateStore::recordNodeSql(
+          records.back(), phaseText,
+          "(extract(epoch from clock_timestamp() - " + started + ") * 1000)::bigint",
+          options.strataVersion);
+    }
+    if (end - next < 2) {
+      if (llvm::Error err = runNode(nodes[next]))
+        return err;
+      ++next;
+      continue;
+    }
+    size_t node = 0;
+    size_t committed = executor.runBatch(batch, [&](size_t item) {
+      // What committed is done: a node that failed later in the batch skips it when it
+      // runs again below.
+      const Executor::Pending &p = batch[item];
+      (*done)[keyOf(*p.step, p.index)] = StepRecord{true, Executor::hashOf(*p.step), {}, 0};
+      if (item == lastItem[node]) {
+        if (recordNodes)
+          logNode(records[node]);
+        ++node;
+      }
+    });
+    next += node;
+    if (committed < batch.size()) {
+      // The node that failed runs alone: its failed transaction again, with retries for
+      // a lock timeout and the full error for anything else.
+      if (llvm::Error err = runNode(nodes[next]))
+        return err;
+      ++next;
+    }
   }
   return llvm::Error::success();
 }

@@ -160,8 +160,9 @@ constexpr llvm::StringLiteral recordUpName = "strata_record_node_up";
 constexpr llvm::StringLiteral recordUpSql =
     "INSERT INTO strata_nodes (subsystem, version, checksum, status, up_started_at, "
     "up_finished_at, finish_finished_at, up_ms, client, strata_version) VALUES ($1::text, "
-    "$2::text, $3::text, $4::text, now() - make_interval(secs => $5::bigint / 1000.0), now(), "
-    "CASE WHEN $4 = 'executed' THEN now() END, $5, $6::text, $7::text) "
+    "$2::text, $3::text, $4::text, clock_timestamp() - make_interval(secs => $5::bigint / "
+    "1000.0), clock_timestamp(), CASE WHEN $4 = 'executed' THEN clock_timestamp() END, $5, "
+    "$6::text, $7::text) "
     "ON CONFLICT (subsystem, version) DO UPDATE SET checksum = EXCLUDED.checksum, "
     "status = EXCLUDED.status, up_started_at = EXCLUDED.up_started_at, up_finished_at = "
     "EXCLUDED.up_finished_at, finish_finished_at = EXCLUDED.finish_finished_at, up_ms = "
@@ -169,14 +170,17 @@ constexpr llvm::StringLiteral recordUpSql =
 // Parameters: subsystem, version, duration in ms, strata version.
 constexpr llvm::StringLiteral recordFinishName = "strata_record_node_finish";
 constexpr llvm::StringLiteral recordFinishSql =
-    "UPDATE strata_nodes SET status = 'executed', finish_finished_at = now(), finish_ms = "
+    "UPDATE strata_nodes SET status = 'executed', finish_finished_at = clock_timestamp(), "
+    "finish_ms = "
     "$3::bigint, strata_version = $4::text WHERE subsystem = $1::text AND version = $2::text";
 } // namespace
 
 llvm::Error StateStore::prepareRecords() {
-  if (llvm::Error err = conn.prepareOnce(recordUpName, recordUpSql))
+  static const std::string up = recordUpSql.str() + recordReturningSql();
+  static const std::string finish = recordFinishSql.str() + recordReturningSql();
+  if (llvm::Error err = conn.prepareOnce(recordUpName, up))
     return err;
-  return conn.prepareOnce(recordFinishName, recordFinishSql);
+  return conn.prepareOnce(recordFinishName, finish);
 }
 
 std::string StateStore::recordNodeSql(const NodeRecord &node, llvm::StringRef phase,

@@ -20,6 +20,20 @@ namespace strata::runtime {
 /// The subsystem name of strata's own state tables.
 inline constexpr const char *stateSubsystem = "strata";
 
+/// SQL: when the current transaction began. Executor's transactions mark it at their
+/// BEGIN (`strata.started_at`): transactions sent together in one message all have the
+/// message's arrival as now(). now() where nothing marked it.
+inline constexpr const char *transactionStartSql =
+    "coalesce(nullif(current_setting('strata.started_at', true), '')::timestamptz, now())";
+
+/// Ends each record statement (a step's, a node's): the record returns how long its
+/// transaction has run, in ms, as `strata_ms`, which Executor::runBatch logs as the step's
+/// time.
+inline std::string recordReturningSql() {
+  return std::string(" RETURNING (extract(epoch from clock_timestamp() - ") +
+         transactionStartSql + ") * 1000)::bigint AS strata_ms";
+}
+
 struct NodeRecord {
   std::string subsystem;
   std::string version;

@@ -11,6 +11,7 @@
 # side with the same port number. The dir is recorded in $STRATA_PG_STATE (default
 # /tmp/strata-pg.current) so `stop` and `env` find it; callers that may run concurrently
 # should point STRATA_PG_STATE at a file of their own. Port: $STRATA_PG_PORT (default 54329).
+# fsync: $STRATA_PG_FSYNC (default off, for speed; the benchmarks turn it on).
 #
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user
 # (runuser); as any other user it runs as that user. Only `export` lines go to stdout;
@@ -20,6 +21,8 @@ set -euo pipefail
 PGBIN="${STRATA_PGBIN:-/usr/lib/postgresql/15/bin}"
 STATE="${STRATA_PG_STATE:-/tmp/strata-pg.current}"
 PORT="${STRATA_PG_PORT:-54329}"
+# Tests do not need their data to survive a power cut; benchmarks of commits do (on).
+FSYNC="${STRATA_PG_FSYNC:-off}"
 
 log() { echo "pg.sh: $*" >&2; }
 
@@ -72,6 +75,7 @@ cmdStart() {
     exit 1
   fi
   [[ "$PORT" =~ ^[0-9]+$ ]] || { log "error: STRATA_PG_PORT must be a number, got '$PORT'"; exit 1; }
+  [[ "$FSYNC" == on || "$FSYNC" == off ]] || { log "error: STRATA_PG_FSYNC must be on or off, got '$FSYNC'"; exit 1; }
   [[ -x "$PGBIN/initdb" ]] || { log "error: $PGBIN/initdb not found (run scripts/install-deps.sh)"; exit 1; }
 
   local dir
@@ -98,7 +102,7 @@ cmdStart() {
 
   log "starting PostgreSQL on socket $dir/.s.PGSQL.$PORT"
   asOwner "$dir" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses='' -k $dir -p $PORT -c fsync=off -c max_connections=200" \
+    -o "-c listen_addresses='' -k $dir -p $PORT -c fsync=$FSYNC -c max_connections=200" \
     start >"$dir/pg_ctl.log" 2>&1 || { cat "$dir/pg_ctl.log" >&2; fail "pg_ctl start failed" "$dir/server.log"; }
 
   echo "$dir $PORT" >"$STATE"

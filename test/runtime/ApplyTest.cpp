@@ -21,6 +21,7 @@
 #include "test/runtime/ApplyHelpers.h"
 #include "test/runtime/TestDatabase.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -339,6 +340,129 @@ subsystem app {
   o = strata(dir, db, {"apply", "up"});
   ASSERT_EQ(o.exitCode, 0) << show(o);
   EXPECT_EQ(query(*conn, "SELECT string_agg(id::text, ',' ORDER BY id) FROM t"), "1,2");
+}
+
+// --- small versions go to the server together ----------------------------------------------
+
+/// Versions 1.1.0 to 1.5.0 each insert a row saying when their message reached the server
+/// (now(): the same for all the transactions of one message) and when their own
+/// transaction began; 1.3.0 also inserts a row whose key \p third repeats or not.
+std::string batchProject(int third) {
+  std::string out = R"(
+subsystem app {
+  version "1.0.0" {
+    table marks {
+      version       text primary key
+      message_at    timestamptz not null
+      transaction_at timestamptz not null
+    }
+    table t { id bigint primary key }
+  }
+)";
+  for (int v = 1; v <= 5; ++v)
+    out += fmt::format(R"(  version "1.{0}.0" {{
+    sql mark_{0} up """
+      INSERT INTO marks VALUES ('1.{0}.0', now(), clock_timestamp());
+      INSERT INTO t VALUES ({1});
+    """
+  }}
+)",
+                       v, v == 3 ? third : v);
+  return out + "}\n";
+}
+
+TEST_F(ApplyTest, SmallVersionsGoTogetherEachInItsOwnTransaction) {
+  TestDatabase db("apply_batch");
+  ASSERT_TRUE(db.ok());
+  ProjectDir dir(batchProject(3));
+  std::optional<runtime::Connection> conn = db.connect();
+  ASSERT_TRUE(conn);
+  ASSERT_EQ(strata(dir, db, {"apply", "bootstrap", "--to", "app@1.0.0"}).exitCode, 0);
+  Outcome o = strata(dir, db, {"apply", "up"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  EXPECT_THAT(o.out, HasSubstr("app@1.5.0 migrated up: executed"));
+  // One message (one now()), five transactions: each version's rows and record commit
+  // together (the same xmin), and no two versions share a transaction.
+  EXPECT_EQ(query(*conn, "SELECT count(DISTINCT message_at) || ':' || count(DISTINCT "
+                         "transaction_at) FROM marks"),
+            "1:5");
+  EXPECT_EQ(query(*conn, "SELECT count(DISTINCT n.xmin::text) || ':' || bool_and(n.xmin::text "
+                         "= m.xmin::text) FROM strata_nodes n JOIN marks m USING (version)"),
+            "5:true");
+  // The records' times are each version's own, not the message's.
+  EXPECT_EQ(query(*conn, "SELECT bool_and(n.up_started_at >= m.transaction_at - interval '1 "
+                         "ms' AND n.up_finished_at >= n.up_started_at AND n.up_ms >= 0) FROM "
+                         "strata_nodes n JOIN marks m USING (version)"),
+            "t");
+}
+
+TEST_F(ApplyTest, AVersionFailingInTheMiddleOfABatchKeepsTheOnesBefore) {
+  TestDatabase db("apply_batch_fail");
+  ASSERT_TRUE(db.ok());
+  // 1.3.0 inserts the key 1.1.0 inserted: a unique violation, found only by the server.
+  ProjectDir dir(batchProject(1));
+  std::optional<runtime::Connection> conn = db.connect();
+  ASSERT_TRUE(conn);
+  ASSERT_EQ(strata(dir, db, {"apply", "bootstrap", "--to", "app@1.0.0"}).exitCode, 0);
+  Outcome o = strata(dir, db, {"apply", "up"});
+  EXPECT_EQ(o.exitCode, 1) << show(o);
+  EXPECT_THAT(o.out, HasSubstr("app@1.2.0 migrated up: executed"));
+  EXPECT_THAT(o.out, Not(HasSubstr("app@1.3.0 migrated up")));
+  EXPECT_THAT(o.err, HasSubstr("app@1.3.0 up step 1 failed"));
+  EXPECT_THAT(o.err, HasSubstr("duplicate key value violates unique constraint \"t_pkey\""));
+  EXPECT_THAT(o.err, HasSubstr("Key (id)=(1) already exists"));
+  // What ran before the failure is done and recorded; nothing of 1.3.0 or after is.
+  EXPECT_EQ(query(*conn, "SELECT string_agg(version, ',' ORDER BY version) FROM strata_nodes "
+                         "WHERE subsystem = 'app'"),
+            "1.0.0,1.1.0,1.2.0");
+  EXPECT_EQ(query(*conn, "SELECT string_agg(version, ',' ORDER BY version) FROM marks"),
+            "1.1.0,1.2.0");
+  EXPECT_EQ(query(*conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                         "current_database() AND state LIKE 'idle in transaction%'"),
+            "0");
+  // Mended, the next run resumes at 1.3.0.
+  ProjectDir mended(batchProject(3));
+  o = strata(mended, db, {"apply", "up"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  EXPECT_THAT(o.out, Not(HasSubstr("app@1.2.0")));
+  EXPECT_EQ(query(*conn, "SELECT string_agg(id::text, ',' ORDER BY id) FROM t"), "1,2,3,4,5");
+  EXPECT_EQ(query(*conn, "SELECT count(*) FROM strata_nodes WHERE subsystem = 'app' AND status "
+                         "= 'executed'"),
+            "6");
+}
+
+TEST_F(ApplyTest, ALockTimeoutInTheMiddleOfABatchRetriesThatVersion) {
+  TestDatabase db("apply_batch_lock");
+  ASSERT_TRUE(db.ok());
+  ProjectDir dir(R"(
+subsystem app {
+  version "1.0.0" {
+    table t { id bigint primary key }
+    table u { id bigint primary key }
+  }
+  version "1.1.0" { alter table t { add column a integer } }
+  version "1.2.0" { alter table u { add column b integer } }
+  version "1.3.0" { alter table t { add column c integer } }
+}
+)");
+  std::optional<runtime::Connection> conn = db.connect(), blocker = db.connect();
+  ASSERT_TRUE(conn && blocker);
+  ASSERT_EQ(strata(dir, db, {"apply", "bootstrap", "--to", "app@1.0.0"}).exitCode, 0);
+  // The application holds u (only): 1.1.0 commits, 1.2.0 waits its turn, 1.3.0 follows.
+  ASSERT_TRUE(query(*blocker, "BEGIN; SELECT count(*) FROM u"));
+  StrataProcess apply(withDb(dir, db, {"apply", "up", "--ddl-lock-timeout", "200"}));
+  EXPECT_TRUE(apply.waitForOutput("app@1.1.0 migrated up: executed", 10s))
+      << apply.stdoutSoFar();
+  std::this_thread::sleep_for(1s);
+  EXPECT_THAT(apply.stdoutSoFar(), Not(HasSubstr("app@1.2.0 migrated up")));
+  ASSERT_TRUE(query(*blocker, "COMMIT"));
+  Outcome o = apply.wait();
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  EXPECT_THAT(o.out, HasSubstr("lock not granted within 200 ms on \"u\": retrying"));
+  EXPECT_THAT(o.out, HasSubstr("app@1.3.0 migrated up: executed"));
+  EXPECT_EQ(query(*conn, "SELECT count(*) FROM information_schema.columns WHERE table_name IN "
+                         "('t', 'u') AND column_name IN ('a', 'b', 'c')"),
+            "3");
 }
 
 TEST_F(ApplyTest, UpForceDespitePendingFinish) {
