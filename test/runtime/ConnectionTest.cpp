@@ -186,6 +186,30 @@ TEST_F(ConnectionTest, MultiStatementDdlAndRows) {
   });
 }
 
+TEST_F(ConnectionTest, ExecEachPassesEveryResultAndStopsAtTheFirstError) {
+  ASSERT_TRUE(static_cast<bool>(conn().exec("create temporary table e(id int primary key)")));
+  std::vector<std::string> seen;
+  llvm::Error err = conn().execEach(
+      "begin; insert into e values (1); select 'one' as x; commit;"
+      "begin; insert into e values (1); select 'two' as x; commit;"
+      "begin; insert into e values (3); commit",
+      [&](const Result &r) {
+        seen.push_back(r.command().str() + (r.rows() == 1 ? "=" + r.get(0, 0).str() : ""));
+      });
+  ASSERT_TRUE(static_cast<bool>(err));
+  expectPgError(std::move(err), [](const PgError &pg) { EXPECT_EQ(pg.sqlState(), "23505"); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"BEGIN", "INSERT 0 1", "SELECT 1=one", "COMMIT",
+                                            "BEGIN"}));
+  // The first transaction committed; the second is aborted, open for the caller to end;
+  // the third never ran.
+  EXPECT_TRUE(conn().inTransaction());
+  ASSERT_TRUE(static_cast<bool>(conn().exec("rollback")));
+  EXPECT_FALSE(conn().inTransaction());
+  llvm::Expected<Result> rows = conn().exec("select string_agg(id::text, ',') from e");
+  ASSERT_TRUE(static_cast<bool>(rows)) << llvm::toString(rows.takeError());
+  EXPECT_EQ(rows->get(0, 0), "1");
+}
+
 TEST_F(ConnectionTest, CopyIsRefusedAndConnectionStaysUsable) {
   for (const char *sql : {"copy (select 1) to stdout", "create temporary table c(x int);"
                                                        "copy c from stdin"}) {
