@@ -78,7 +78,8 @@ if [[ "$WHAT" == all || "$WHAT" == db ]]; then
   export STRATA_PG_STATE="${STRATA_PG_STATE:-/tmp/strata-pg-state.bench.$$}"
   # fsync on, as in production: a commit then waits for the disk, which is what one
   # transaction per version costs against psql -1's single commit.
-  STRATA_PG_FSYNC=on eval "$(bash "$ROOT/scripts/pg.sh" start)"
+  export STRATA_PG_FSYNC=on
+  eval "$(bash "$ROOT/scripts/pg.sh" start)"
   trap 'bash "$ROOT/scripts/pg.sh" stop' EXIT
   say "db: PostgreSQL $(psql -XAtc 'show server_version'), fsync=$(psql -XAtc 'show fsync')"
 
