@@ -155,14 +155,11 @@ std::string Executor::transactionText(const planner::Step &step, int index,
   // again, so its last step's row would only cost a statement per version.
   // A scanning step (VALIDATE, a backfill as one UPDATE) is long by nature: lift the
   // statement timeout before it runs, not after.
-  // The transaction's start is marked for the records (see transactionStartSql), in the
-  // statement that sets its lock timeout.
-  std::string text = fmt::format(
-      "BEGIN;\nSELECT set_config('lock_timeout', '{}ms', true), "
-      "set_config('strata.started_at', clock_timestamp()::text, true){};\n{}{};\n",
-      options.lockTimeout.count(),
-      waitForDisk ? "" : ", set_config('synchronous_commit', 'off', true)",
-      step.scans ? "SET LOCAL statement_timeout = 0;\n" : "", step.sql);
+  std::string text = fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n{}{}{};\n",
+                                 options.lockTimeout.count(),
+                                 waitForDisk ? "" : "SET LOCAL synchronous_commit = off;\n",
+                                 step.scans ? "SET LOCAL statement_timeout = 0;\n" : "",
+                                 step.sql);
   if (options.record && alsoCommit.empty())
     text += recordSql(step, index, "done", "", 0) + ";\n";
   if (!alsoCommit.empty())
@@ -190,7 +187,7 @@ size_t Executor::runBatch(llvm::ArrayRef<Pending> items,
   std::vector<std::optional<int64_t>> times; // of the transactions that committed
   std::optional<int64_t> ms;
   llvm::Error err = conn.execEach(text, [&](const Result &r) {
-    if (r.rows() == 1 && r.cols() == 1 && r.columnName(0) == "strata_ms") {
+    if (r.rows() == 1 && r.cols() > 0 && r.columnName(0) == "strata_ms") {
       int64_t value = 0;
       if (!r.get(0, 0).getAsInteger(10, value))
         ms = value;

@@ -20,18 +20,22 @@ namespace strata::runtime {
 /// The subsystem name of strata's own state tables.
 inline constexpr const char *stateSubsystem = "strata";
 
-/// SQL: when the current transaction began. Executor's transactions mark it at their
-/// BEGIN (`strata.started_at`): transactions sent together in one message all have the
-/// message's arrival as now(). now() where nothing marked it.
+/// SQL: when the current transaction began, for the records. Transactions sent together
+/// in one message all have the message's arrival as now(), so each record also leaves the
+/// time it ran in the session's `strata.mark` (recordReturningSql): a transaction began at
+/// the later of now() and the previous record, which in a message is the end of the
+/// transaction before.
 inline constexpr const char *transactionStartSql =
-    "coalesce(nullif(current_setting('strata.started_at', true), '')::timestamptz, now())";
+    "greatest(now(), nullif(current_setting('strata.mark', true), '')::timestamptz)";
 
 /// Ends each record statement (a step's, a node's): the record returns how long its
-/// transaction has run, in ms, as `strata_ms`, which Executor::runBatch logs as the step's
-/// time.
+/// transaction has run, in ms, as `strata_ms` (Executor::runBatch logs it as the step's
+/// time), and sets the mark that transactionStartSql reads.
 inline std::string recordReturningSql() {
   return std::string(" RETURNING (extract(epoch from clock_timestamp() - ") +
-         transactionStartSql + ") * 1000)::bigint AS strata_ms";
+         transactionStartSql +
+         ") * 1000)::bigint AS strata_ms, set_config('strata.mark', clock_timestamp()::text, "
+         "false) AS strata_mark";
 }
 
 struct NodeRecord {

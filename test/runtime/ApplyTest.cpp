@@ -346,7 +346,8 @@ subsystem app {
 
 /// Versions 1.1.0 to 1.5.0 each insert a row saying when their message reached the server
 /// (now(): the same for all the transactions of one message) and when their own
-/// transaction began; 1.3.0 also inserts a row whose key \p third repeats or not.
+/// transaction began, then take 20 ms; 1.3.0 also inserts a row whose key \p third
+/// repeats or not.
 std::string batchProject(int third) {
   std::string out = R"(
 subsystem app {
@@ -364,6 +365,7 @@ subsystem app {
     sql mark_{0} up """
       INSERT INTO marks VALUES ('1.{0}.0', now(), clock_timestamp());
       INSERT INTO t VALUES ({1});
+      SELECT pg_sleep(0.02);
     """
   }}
 )",
@@ -389,10 +391,15 @@ TEST_F(ApplyTest, SmallVersionsGoTogetherEachInItsOwnTransaction) {
   EXPECT_EQ(query(*conn, "SELECT count(DISTINCT n.xmin::text) || ':' || bool_and(n.xmin::text "
                          "= m.xmin::text) FROM strata_nodes n JOIN marks m USING (version)"),
             "5:true");
-  // The records' times are each version's own, not the message's.
-  EXPECT_EQ(query(*conn, "SELECT bool_and(n.up_started_at >= m.transaction_at - interval '1 "
-                         "ms' AND n.up_finished_at >= n.up_started_at AND n.up_ms >= 0) FROM "
-                         "strata_nodes n JOIN marks m USING (version)"),
+  // The records' times are each version's own, not the message's: a version started
+  // after the one before it ran its SQL, before it ran its own (up to the record's ms
+  // precision), ended after, and took its 20 ms.
+  EXPECT_EQ(query(*conn, "SELECT bool_and(n.up_started_at >= coalesce(m.previous_at, "
+                         "'-infinity') AND n.up_started_at <= m.transaction_at + interval '1 "
+                         "ms' AND n.up_finished_at >= m.transaction_at AND n.up_ms >= 20) FROM "
+                         "strata_nodes n JOIN (SELECT version, transaction_at, "
+                         "lag(transaction_at) OVER (ORDER BY version) AS previous_at FROM "
+                         "marks) m USING (version)"),
             "t");
 }
 
