@@ -120,6 +120,27 @@ PY
     "psql -1 -f=psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_run -f $OUT/up-plain.sql" |
     tee "$OUT/apply.txt"
 
+  # The same over a slower network: a proxy that delays each chunk in each direction
+  # (bench/delayproxy.py), whose round trip is measured first. Every round trip then
+  # costs milliseconds, and strata sends a message per batch of versions, psql one per
+  # statement.
+  say "apply over a link with a few ms of round trip (bench/delayproxy.py)"
+  proxyPort=$((PGPORT + 171))
+  python3 "$ROOT/bench/delayproxy.py" "$proxyPort" "$PGHOST/.s.PGSQL.$PGPORT" 0.25 &
+  proxy=$!
+  trap 'kill $proxy 2>/dev/null; bash "$ROOT/scripts/pg.sh" stop' EXIT
+  sleep 1
+  slow="host=127.0.0.1 port=$proxyPort user=postgres dbname=bench_run"
+  start=$(date +%s.%N)
+  for _ in $(seq 1 1000); do echo "select 1;"; done | psql -X -q -d "$slow" >/dev/null
+  echo "round trip through the proxy: $(python3 -c "print(f'{($(date +%s.%N) - $start):.2f}')") ms (1,000 select 1 in that many s)"
+  python3 "$ROOT/bench/interleave.py" --rounds 5 --prepare "$fresh" \
+    "strata apply up=$STRATA apply up --db '$slow' $OUT/small" \
+    "psql -1 -f=psql -X -q -1 -v ON_ERROR_STOP=1 -d '$slow' -f $OUT/up-plain.sql" |
+    tee "$OUT/apply-slow-link.txt"
+  kill $proxy
+  trap 'bash "$ROOT/scripts/pg.sh" stop' EXIT
+
   say "round trips (sendto calls to the server, strace)"
   bash -c "$fresh" >/dev/null 2>&1
   strace -f -qq -e trace=sendto -o "$OUT/strata.strace" \
