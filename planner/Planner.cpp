@@ -1485,14 +1485,12 @@ void bootstrapSteps(const Project &project, const VersionGraph &graph,
       std::string name = o.name.empty() ? "sql block" : "sql \"" + o.name + "\"";
       // As in up and finish: a block that PostgreSQL refuses in a transaction runs outside.
       if (!o.up.empty()) {
-        plan.steps.push_back(stepFor(ref, rawStepSql(o.up), name + ": up",
-                                     o.range));
+        plan.steps.push_back(stepFor(ref, rawStepSql(o.up), name + ": up", o.range));
         plan.steps.back().transactional = canRunInTransaction(o.up);
         setRawLocks(plan.steps.back());
       }
       if (!o.finish.empty()) {
-        plan.steps.push_back(stepFor(ref, rawStepSql(o.finish),
-                                     name + ": finish", o.range));
+        plan.steps.push_back(stepFor(ref, rawStepSql(o.finish), name + ": finish", o.range));
         plan.steps.back().transactional = canRunInTransaction(o.finish);
         setRawLocks(plan.steps.back());
       }
@@ -1671,11 +1669,15 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
   std::set<VersionRef> executed;
   for (const StartingPoint::Entry &e : request.start.executed)
     executed.insert(e.node);
-  for (VersionRef e : executed)
-    plan.from.push_back(nodeId(project, e));
-  llvm::sort(plan.from, [](const NodeId &a, const NodeId &b) {
-    return std::tie(a.subsystem, a.version) < std::tie(b.subsystem, b.version);
+  // By subsystem name, then in the order the versions are declared (parents first): as
+  // strings, 1.10.0 sorted before 1.2.0.
+  std::vector<VersionRef> fromOrder(executed.begin(), executed.end());
+  llvm::sort(fromOrder, [&](VersionRef a, VersionRef b) {
+    return std::forward_as_tuple(project.subsystems[a.subsystem].name, a.version) <
+           std::forward_as_tuple(project.subsystems[b.subsystem].name, b.version);
   });
+  for (VersionRef e : fromOrder)
+    plan.from.push_back(nodeId(project, e));
 
   // Baselines: a subsystem with executed versions must have reached its baseline.
   for (unsigned s = 0; s < project.subsystems.size(); ++s) {

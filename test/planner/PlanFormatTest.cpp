@@ -699,6 +699,25 @@ TEST(PlanFormat, EmptyPlanSaysNothingToDo) {
   EXPECT_EQ(std::string(nothingToDo(Phase::Up)), "nothing to do: the database is up to date");
 }
 
+TEST(PlanFormat, HeaderShortensALongHistoryAndJsonKeepsIt) {
+  // A database 100 versions into core: the header names its first and last, not all 100.
+  Plan p;
+  for (int v = 0; v < 100; ++v)
+    p.from.push_back(node("core", "1." + std::to_string(v) + ".0", "c" + std::to_string(v)));
+  p.from.push_back(node("plugin", "1.0.0", "a"));
+  p.from.push_back(node("plugin", "1.1.0", "b"));
+  p.to = {node("core", "1.100.0", "d")};
+  std::string text = renderText(p, {false});
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "plan up: core@1.0.0 … core@1.99.0 (100 versions), plugin@1.0.0, plugin@1.1.0 → "
+            "core@1.100.0");
+  EXPECT_NE(renderSql(p).find("core@1.0.0 … core@1.99.0 (100 versions)"), std::string::npos);
+  EXPECT_NE(renderMarkdown(p).find("core@1.0.0 … core@1.99.0 (100 versions)"), std::string::npos);
+  llvm::Expected<Plan> back = readJson(renderJson(p));
+  ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
+  EXPECT_EQ(back->from.size(), 102u);
+}
+
 TEST(PlanFormat, RenderingsAreDeterministic) {
   Plan a = representativePlan(), b = representativePlan();
   EXPECT_EQ(renderText(a, {true}), renderText(b, {true}));

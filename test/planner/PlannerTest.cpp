@@ -61,3 +61,29 @@ TEST(Planner, FinishAfterUpKeepsEveryPendingVersionsSteps) {
   ASSERT_TRUE(bool(expected));
   EXPECT_EQ(plan->steps, expected->steps);
 }
+
+// The versions a plan starts from are listed by subsystem, then in the order they are
+// declared: as strings, 1.10.0 came before 1.2.0.
+TEST(Planner, FromListsVersionsInDeclaredOrder) {
+  std::string source = "subsystem core {\n";
+  for (int v = 0; v <= 11; ++v)
+    source += "  version \"1." + std::to_string(v) + ".0\" { table t" + std::to_string(v) +
+              " { id bigint primary key } }\n";
+  source += "}\nsubsystem acl {\n  version \"1.0.0\" { table a { id bigint primary key } }\n}\n";
+  compiler::Compilation c;
+  c.addSource("many.strata", source);
+  const compiler::Project *p = c.run();
+  ASSERT_TRUE(p);
+  planner::VersionGraph graph(*p);
+  planner::PlanRequest request;
+  request.phase = planner::Phase::Up;
+  request.start =
+      planner::startingPointFrom(graph, {node(*p, "core@1.10.0"), node(*p, "acl@1.0.0")});
+  auto plan = planner::makePlan(*p, graph, request, [](compiler::SourceRange) { return ""; });
+  ASSERT_TRUE(bool(plan)) << llvm::toString(plan.takeError());
+  std::string from;
+  for (const planner::NodeId &n : plan->from)
+    from += (from.empty() ? "" : " ") + n.subsystem + "@" + n.version;
+  EXPECT_EQ(from, "acl@1.0.0 core@1.0.0 core@1.1.0 core@1.2.0 core@1.3.0 core@1.4.0 core@1.5.0 "
+                  "core@1.6.0 core@1.7.0 core@1.8.0 core@1.9.0 core@1.10.0");
+}
