@@ -141,15 +141,17 @@ PY
   kill $proxy
   trap 'bash "$ROOT/scripts/pg.sh" stop' EXIT
 
-  say "round trips (sendto calls to the server, strace)"
+  # A query message (one round trip) is a sendto whose data starts with 'Q'; a long
+  # message takes more than one sendto.
+  say "round trips (query messages to the server, strace)"
   bash -c "$fresh" >/dev/null 2>&1
   strace -f -qq -e trace=sendto -o "$OUT/strata.strace" \
     "$STRATA" apply up --db dbname=bench_run "$OUT/small" >/dev/null
   bash -c "$fresh" >/dev/null 2>&1
   strace -f -qq -e trace=sendto -o "$OUT/psql.strace" \
     psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_run -f "$OUT/up-plain.sql" >/dev/null
-  echo "strata apply up: $(grep -c sendto "$OUT/strata.strace") round trips"
-  echo "psql -1 -f:      $(grep -c sendto "$OUT/psql.strace") round trips"
+  echo "strata apply up: $(grep -c 'sendto([0-9]*, "Q' "$OUT/strata.strace") round trips"
+  echo "psql -1 -f:      $(grep -c 'sendto([0-9]*, "Q' "$OUT/psql.strace") round trips"
 
   say "status with 10,000 executed versions"
   [[ -d "$OUT/p10k" ]] || "$GEN" 200 50 42 "$OUT/p10k"

@@ -1237,8 +1237,8 @@ private:
         // rest), and a crash in between would run the step again.
         llvm::SMLoc loc =
             llvm::SMLoc::getFromPointer(part.text.data() + info.transactionControlOffset);
-        diags.report(DiagID::ErrSqlBlockTransaction, SourceRange(loc, loc),
-                     info.transactionControl, which);
+        diags.report(DiagID::ErrSqlBlockTransaction, SourceRange(loc, loc), info.transactionControl,
+                     which);
         ok = false;
         return;
       }

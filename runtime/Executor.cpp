@@ -158,8 +158,7 @@ std::string Executor::transactionText(const planner::Step &step, int index,
   std::string text = fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n{}{}{};\n",
                                  options.lockTimeout.count(),
                                  waitForDisk ? "" : "SET LOCAL synchronous_commit = off;\n",
-                                 step.scans ? "SET LOCAL statement_timeout = 0;\n" : "",
-                                 step.sql);
+                                 step.scans ? "SET LOCAL statement_timeout = 0;\n" : "", step.sql);
   if (options.record && alsoCommit.empty())
     text += recordSql(step, index, "done", "", 0) + ";\n";
   if (!alsoCommit.empty())
@@ -206,8 +205,7 @@ size_t Executor::runBatch(llvm::ArrayRef<Pending> items,
     // (one that wrote something: it has a transaction id) makes them durable. Unless it
     // succeeds, nothing is reported; the caller's next step meets the same failure.
     if (!times.empty())
-      if (llvm::Expected<Result> flush =
-              conn.exec("BEGIN; SELECT pg_current_xact_id(); COMMIT");
+      if (llvm::Expected<Result> flush = conn.exec("BEGIN; SELECT pg_current_xact_id(); COMMIT");
           !flush) {
         llvm::consumeError(flush.takeError());
         return 0;
@@ -217,8 +215,8 @@ size_t Executor::runBatch(llvm::ArrayRef<Pending> items,
     const planner::Step &step = *items[i].step;
     if (options.log) {
       *options.log << fmt::format("  {}@{} {} step {}: {}{}\n", step.subsystem, step.version,
-                                  planner::phaseName(step.phase), items[i].index + 1,
-                                  step.reason, times[i] ? " (" + millisText(*times[i]) + ")" : "");
+                                  planner::phaseName(step.phase), items[i].index + 1, step.reason,
+                                  times[i] ? " (" + millisText(*times[i]) + ")" : "");
       options.log->flush();
     }
     committed(i);

@@ -175,7 +175,8 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
   for (const planner::Step &step : plan.steps)
     stepsOf[{step.subsystem, step.version}].push_back(&step);
   static const std::vector<const planner::Step *> noSteps;
-  auto stepsOfNode = [&](const planner::NodeId &node) -> const std::vector<const planner::Step *> & {
+  auto stepsOfNode =
+      [&](const planner::NodeId &node) -> const std::vector<const planner::Step *> & {
     auto own = stepsOf.find({node.subsystem, node.version});
     return own == stepsOf.end() ? noSteps : own->second;
   };

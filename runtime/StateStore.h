@@ -32,8 +32,7 @@ inline constexpr const char *transactionStartSql =
 /// transaction has run, in ms, as `strata_ms` (Executor::runBatch logs it as the step's
 /// time), and sets the mark that transactionStartSql reads.
 inline std::string recordReturningSql() {
-  return std::string(" RETURNING (extract(epoch from clock_timestamp() - ") +
-         transactionStartSql +
+  return std::string(" RETURNING (extract(epoch from clock_timestamp() - ") + transactionStartSql +
          ") * 1000)::bigint AS strata_ms, set_config('strata.mark', clock_timestamp()::text, "
          "false) AS strata_mark";
 }

@@ -458,8 +458,7 @@ subsystem app {
   // The application holds u (only): 1.1.0 commits, 1.2.0 waits its turn, 1.3.0 follows.
   ASSERT_TRUE(query(*blocker, "BEGIN; SELECT count(*) FROM u"));
   StrataProcess apply(withDb(dir, db, {"apply", "up", "--ddl-lock-timeout", "200"}));
-  EXPECT_TRUE(apply.waitForOutput("app@1.1.0 migrated up: executed", 10s))
-      << apply.stdoutSoFar();
+  EXPECT_TRUE(apply.waitForOutput("app@1.1.0 migrated up: executed", 10s)) << apply.stdoutSoFar();
   std::this_thread::sleep_for(1s);
   EXPECT_THAT(apply.stdoutSoFar(), Not(HasSubstr("app@1.2.0 migrated up")));
   ASSERT_TRUE(query(*blocker, "COMMIT"));

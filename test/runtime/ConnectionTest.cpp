@@ -198,8 +198,8 @@ TEST_F(ConnectionTest, ExecEachPassesEveryResultAndStopsAtTheFirstError) {
       });
   ASSERT_TRUE(static_cast<bool>(err));
   expectPgError(std::move(err), [](const PgError &pg) { EXPECT_EQ(pg.sqlState(), "23505"); });
-  EXPECT_EQ(seen, (std::vector<std::string>{"BEGIN", "INSERT 0 1", "SELECT 1=one", "COMMIT",
-                                            "BEGIN"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"BEGIN", "INSERT 0 1", "SELECT 1=one", "COMMIT", "BEGIN"}));
   // The first transaction committed; the second is aborted, open for the caller to end;
   // the third never ran.
   EXPECT_TRUE(conn().inTransaction());
