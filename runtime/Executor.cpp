@@ -137,15 +137,19 @@ llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord
     err = runNonTransactional(step, index);
   if (err)
     return err;
-  if (options.log) {
-    *options.log << fmt::format("  {}@{} {} step {}: {} ({})\n", step.subsystem, step.version,
-                                planner::phaseName(step.phase), index + 1, step.reason,
-                                elapsed(start));
-    // Fix: flushed per step. To a pipe (a CI log, kubectl logs) the lines came out only
-    // at exit, and a killed run lost the record of the steps it had completed.
-    options.log->flush();
-  }
+  logStep(step, index, elapsed(start));
   return llvm::Error::success();
+}
+
+void Executor::logStep(const planner::Step &step, int index, llvm::StringRef time) {
+  if (!options.log)
+    return;
+  *options.log << fmt::format("  {}@{} {} step {}: {}{}\n", step.subsystem, step.version,
+                              planner::phaseName(step.phase), index + 1, step.reason,
+                              time.empty() ? "" : " (" + time.str() + ")");
+  // Fix: flushed per step. To a pipe (a CI log, kubectl logs) the lines came out only
+  // at exit, and a killed run lost the record of the steps it had completed.
+  options.log->flush();
 }
 
 std::string Executor::transactionText(const planner::Step &step, int index,
@@ -212,13 +216,7 @@ size_t Executor::runBatch(llvm::ArrayRef<Pending> items,
       }
   }
   for (size_t i = 0; i < times.size(); ++i) {
-    const planner::Step &step = *items[i].step;
-    if (options.log) {
-      *options.log << fmt::format("  {}@{} {} step {}: {}{}\n", step.subsystem, step.version,
-                                  planner::phaseName(step.phase), items[i].index + 1, step.reason,
-                                  times[i] ? " (" + millisText(*times[i]) + ")" : "");
-      options.log->flush();
-    }
+    logStep(*items[i].step, items[i].index, times[i] ? millisText(*times[i]) : "");
     committed(i);
   }
   return times.size();

@@ -83,6 +83,8 @@ public:
   static std::string hashOf(const planner::Step &step);
 
 private:
+  /// The step's line in the log, with how long it took (\p time, "" if unknown).
+  void logStep(const planner::Step &step, int index, llvm::StringRef time);
   llvm::Error runTransactional(const planner::Step &step, int index, llvm::StringRef alsoCommit);
   /// The SQL of a transactional step's transaction, from BEGIN to COMMIT. Unless
   /// \p waitForDisk, its COMMIT returns before its WAL is on disk (a later commit that

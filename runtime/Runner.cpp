@@ -213,11 +213,9 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
       // one round trip and one transaction for a small version instead of two of each.
       std::string alsoCommit;
       if (!recorded && i + 1 == steps.size() && Executor::runsInOneTransaction(step, previous)) {
-        alsoCommit = StateStore::recordNodeSql(
-            record, phaseText,
-            fmt::format("{} + (extract(epoch from clock_timestamp() - {}) * 1000)::bigint",
-                        millisSince(start), transactionStartSql),
-            options.strataVersion);
+        alsoCommit = StateStore::recordNodeSql(record, phaseText,
+                                               StateStore::nodeMillisSql(millisSince(start)),
+                                               options.strataVersion);
         recorded = true;
       }
       if (llvm::Error err = executor.run(step, index, previous, alsoCommit))
@@ -247,7 +245,7 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
   constexpr size_t batchLimit = 64;
   auto canBatch = [&](const planner::NodeId &node) {
     const std::vector<const planner::Step *> &steps = stepsOfNode(node);
-    if (steps.empty() || steps.size() > batchLimit || options.exec.beforeHook)
+    if (steps.empty() || options.exec.beforeHook)
       return false;
     for (size_t i = 0; i < steps.size(); ++i)
       if (!Executor::canBatch(*steps[i], previousOf(*steps[i], static_cast<int>(i))))
@@ -268,22 +266,12 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
       for (size_t i = 0; i < steps.size(); ++i)
         batch.push_back({steps[i], static_cast<int>(i), ""});
       lastItem.push_back(batch.size() - 1);
-      if (!recordNodes)
-        continue;
-      // The node's time, measured by the server: from its first step's transaction (the
-      // start its step record keeps) to the end of its last.
-      std::string started =
-          steps.size() == 1
-              ? std::string(transactionStartSql)
-              : fmt::format("(SELECT coalesce(min(started_at), {}) FROM strata_steps WHERE "
-                            "subsystem = {} AND version = {} AND phase = {})",
-                            transactionStartSql, planner::sql::literal(nodes[end].subsystem),
-                            planner::sql::literal(nodes[end].version),
-                            planner::sql::literal(planner::phaseName(phase)));
-      batch.back().alsoCommit = StateStore::recordNodeSql(
-          records.back(), phaseText,
-          "(extract(epoch from clock_timestamp() - " + started + ") * 1000)::bigint",
-          options.strataVersion);
+      if (recordNodes)
+        batch.back().alsoCommit = StateStore::recordNodeSql(
+            records.back(), phaseText,
+            StateStore::nodeMillisSql(records.back(), planner::phaseName(phase),
+                                      steps.size() > 1),
+            options.strataVersion);
     }
     if (end - next < 2) {
       if (llvm::Error err = runNode(nodes[next]))

@@ -183,6 +183,23 @@ llvm::Error StateStore::prepareRecords() {
   return conn.prepareOnce(recordFinishName, finish);
 }
 
+std::string StateStore::nodeMillisSql(int64_t clientMillis) {
+  return fmt::format("{} + (extract(epoch from clock_timestamp() - {}) * 1000)::bigint",
+                     clientMillis, transactionStartSql);
+}
+
+std::string StateStore::nodeMillisSql(const NodeRecord &node, llvm::StringRef phase,
+                                      bool severalSteps) {
+  using planner::sql::literal;
+  std::string started =
+      severalSteps ? fmt::format("(SELECT coalesce(min(started_at), {}) FROM strata_steps WHERE "
+                                 "subsystem = {} AND version = {} AND phase = {})",
+                                 transactionStartSql, literal(node.subsystem),
+                                 literal(node.version), literal(phase))
+                   : std::string(transactionStartSql);
+  return "(extract(epoch from clock_timestamp() - " + started + ") * 1000)::bigint";
+}
+
 std::string StateStore::recordNodeSql(const NodeRecord &node, llvm::StringRef phase,
                                       llvm::StringRef millisSql, llvm::StringRef strataVersion) {
   using planner::sql::literal;

@@ -89,6 +89,14 @@ public:
   /// The statement recordNode runs, with the duration as an SQL expression (in ms), so
   /// that it can commit in the transaction of the node's last step. It executes a
   /// prepared statement: the connection it runs on needs prepareRecords() first.
+  /// SQL, for recordNodeSql: a node's time in ms, \p clientMillis of it before the current
+  /// transaction plus the transaction's own.
+  static std::string nodeMillisSql(int64_t clientMillis);
+  /// SQL, for recordNodeSql: a node's time in ms measured by the server alone, for a node
+  /// whose steps went in one message with others: from its first step's transaction (the
+  /// start its step record keeps, when it has more than one step) to now.
+  static std::string nodeMillisSql(const NodeRecord &node, llvm::StringRef phase,
+                                   bool severalSteps);
   static std::string recordNodeSql(const NodeRecord &node, llvm::StringRef phase,
                                    llvm::StringRef millisSql, llvm::StringRef strataVersion);
   /// Forgets a node's steps and record (`--force` re-runs it).
