@@ -59,16 +59,29 @@ bool isPlainLiteral(llvm::StringRef expr) {
   if (expr.size() >= 2 && expr.front() == '\'' && expr.back() == '\'')
     return !expr.drop_front().drop_back().contains('\'');
   llvm::StringRef digits = expr.front() == '-' ? expr.drop_front() : expr;
-  return !digits.empty() && llvm::all_of(digits, [](char c) { return llvm::isDigit(c) || c == '.'; });
+  return !digits.empty() &&
+         llvm::all_of(digits, [](char c) { return llvm::isDigit(c) || c == '.'; });
 }
 
 /// Functions whose result changes from row to row: a default calling one rewrites the
 /// table on ADD COLUMN. Anything not known to be immutable or stable counts as volatile,
 /// which errs on the side of the batched rewrite.
 bool isVolatileExpr(llvm::StringRef expr) {
-  static const char *stable[] = {"now",     "current_timestamp", "current_date", "current_time",
-                                 "localtimestamp", "localtime", "lower", "upper", "coalesce",
-                                 "length", "abs", "concat", "to_char", "date_trunc", "md5"};
+  static const char *stable[] = {"now",
+                                 "current_timestamp",
+                                 "current_date",
+                                 "current_time",
+                                 "localtimestamp",
+                                 "localtime",
+                                 "lower",
+                                 "upper",
+                                 "coalesce",
+                                 "length",
+                                 "abs",
+                                 "concat",
+                                 "to_char",
+                                 "date_trunc",
+                                 "md5"};
   if (isPlainLiteral(expr))
     return false;
   SqlExprInfo info = checkSqlExpression(expr);
@@ -155,9 +168,34 @@ bool isBinaryCoercibleWidening(const DataType &from, const DataType &to) {
   if (from.name == "character varying" && to.name == "character varying")
     return to.mods.empty() || (!from.mods.empty() && to.mods[0] >= from.mods[0]);
   if (from.name == "numeric" && to.name == "numeric")
-    return to.mods.empty() ||
-           (from.mods.size() == 2 && to.mods.size() == 2 && to.mods[1] == from.mods[1] &&
-            to.mods[0] >= from.mods[0]);
+    return to.mods.empty() || (from.mods.size() == 2 && to.mods.size() == 2 &&
+                               to.mods[1] == from.mods[1] && to.mods[0] >= from.mods[0]);
+  return false;
+}
+
+/// Whether \p expr is \p column itself or a cast of it (`n::bigint`, `CAST(n AS bigint)`,
+/// `("n")::bigint`): a `using` that changes only the type, not the values.
+bool isCastOf(llvm::StringRef expr, llvm::StringRef column) {
+  std::string bare;
+  for (char ch : expr)
+    if (!llvm::isSpace(ch) && ch != '(' && ch != ')')
+      bare += ch;
+  std::string lower = llvm::StringRef(bare).lower();
+  for (const std::string &name : {column.str(), "\"" + column.str() + "\""}) {
+    llvm::StringRef rest(bare);
+    auto typeName = [](llvm::StringRef t) {
+      return !t.empty() && llvm::all_of(t, [](char ch) {
+        return llvm::isAlnum(ch) || ch == '_' || ch == '"' || ch == '[' || ch == ']' || ch == '.' ||
+               ch == ',';
+      });
+    };
+    if (rest.consume_front(name) && (rest.empty() || (rest.consume_front("::") && typeName(rest))))
+      return true;
+    llvm::StringRef cast(lower);
+    if (cast.consume_front("cast") && cast.consume_front(llvm::StringRef(name).lower()) &&
+        cast.consume_front("as") && typeName(cast))
+      return true;
+  }
   return false;
 }
 
@@ -188,7 +226,8 @@ bool isWidening(const DataType &from, const DataType &to) {
 /// makeObjectName("table", "column", kind) when it fits, else shortened with a hash of the
 /// full name so that it stays unique within 63 bytes.
 std::string helperName(llvm::StringRef kind, llvm::StringRef table, llvm::StringRef column) {
-  std::string full = (table + "_" + column + "_" + kind).str();
+  std::string full =
+      column.empty() ? (table + "_" + kind).str() : (table + "_" + column + "_" + kind).str();
   if (full.size() <= 63)
     return full;
   // Always 8 digits, so that equally long inputs give equally long names.
@@ -232,13 +271,46 @@ public:
   /// Tells the rewriter every node it will see, in order, before the first: finish runs
   /// after all of up, so a finish step must name a table as it is called once every
   /// rename of this plan ran (see finishTable).
+  ///
+  /// It also finds the column renames that up makes in place (of a column no running node
+  /// uses: one new in this plan, or the new name of a column renamed earlier in it, or one
+  /// marked unsafe), so that a finish step names such a column as finish finds it (see
+  /// finishColumn). The test is the one renameColumn makes.
   void planAhead(llvm::ArrayRef<VersionRef> nodes) {
     size_t index = 0;
+    std::set<std::string> tablesAhead;
+    std::set<std::pair<std::string, std::string>> columnsAhead;
     for (VersionRef ref : nodes)
       for (const Op &op : project.at(ref).ops) {
         ++index;
-        if (op.kind == OpKind::RenameTable)
+        switch (op.kind) {
+        case OpKind::CreateTable:
+          tablesAhead.insert(op.tableDef.name);
+          break;
+        case OpKind::RenameTable: {
           renames.push_back({index, op.table, op.newName});
+          if (tablesAhead.erase(op.table))
+            tablesAhead.insert(op.newName);
+          std::set<std::pair<std::string, std::string>> moved;
+          for (const auto &[t, c] : columnsAhead)
+            moved.insert({t == op.table ? op.newName : t, c});
+          columnsAhead = std::move(moved);
+          break;
+        }
+        case OpKind::AddColumn:
+          columnsAhead.insert({op.table, op.column.name});
+          break;
+        case OpKind::RenameColumn: {
+          bool isNew = tablesAhead.count(op.table) || columnsAhead.erase({op.table, op.name});
+          if (isNew || op.unsafe)
+            columnRenames.push_back({index, op.table, op.name, op.newName});
+          if (!tablesAhead.count(op.table) && (isNew || !op.unsafe))
+            columnsAhead.insert({op.table, op.newName});
+          break;
+        }
+        default:
+          break;
+        }
       }
   }
 
@@ -302,6 +374,21 @@ private:
         table = r.to;
     return table;
   }
+  /// What \p table is called at the \p index-th Op of the plan, as the current Op names it.
+  std::string tableAt(std::string table, size_t index) const {
+    for (const Rename &r : renames)
+      if (r.opIndex > opIndex && r.opIndex < index && r.from == table)
+        table = r.to;
+    return table;
+  }
+  /// What \p column of \p table, as the current Op names them, is called when finish runs:
+  /// renamed by the later in-place renames of this plan.
+  std::string finishColumn(const std::string &table, std::string column) const {
+    for (const ColumnRename &r : columnRenames)
+      if (r.opIndex > opIndex && r.from == column && tableAt(table, r.opIndex) == r.table)
+        column = r.to;
+    return column;
+  }
   /// finishTable, quoted for SQL.
   std::string finishIdent(const std::string &table) const { return sql::ident(finishTable(table)); }
 
@@ -317,10 +404,10 @@ private:
   /// (\p advice), or, when the author wrote `unsafe`, a warning that gives their reason.
   void incompatible(const Op &op, const std::string &code, const std::string &problem,
                     const std::string &advice) {
-    std::string message =
-        op.unsafe ? problem + "; marked unsafe" +
-                        (op.unsafeReason.empty() ? "" : ": \"" + op.unsafeReason + "\"")
-                  : problem + "; " + advice;
+    std::string message = op.unsafe
+                              ? problem + "; marked unsafe" +
+                                    (op.unsafeReason.empty() ? "" : ": \"" + op.unsafeReason + "\"")
+                              : problem + "; " + advice;
     finding(op, code, !op.unsafe, std::move(message));
   }
 
@@ -403,36 +490,236 @@ private:
     addUp(std::move(s));
   }
 
-  /// A BEFORE INSERT OR UPDATE trigger whose PL/pgSQL \p body runs for every row, created
-  /// in up. Returns the SQL that removes it, for the caller to place in finish.
-  std::string createTrigger(const Op &op, const std::string &tableName, const std::string &name,
-                            const std::string &body, const std::string &reason) {
-    std::string fn = sql::ident(name);
-    std::string create = fmt::format(
-        "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $strata$\n"
-        "BEGIN\n{body}  RETURN NEW;\nEND\n$strata$;\n"
-        "DROP TRIGGER IF EXISTS {fn} ON {t};\n"
-        "CREATE TRIGGER {fn} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {fn}()",
-        fmt::arg("fn", fn), fmt::arg("body", body), fmt::arg("t", sql::ident(tableName)));
-    addUp(ddl(op, create, reason, LockMode::ShareRowExclusive, {tableName}));
-    return fmt::format("DROP TRIGGER IF EXISTS {fn} ON {t};\nDROP FUNCTION IF EXISTS {fn}()",
-                       fmt::arg("fn", fn), fmt::arg("t", finishIdent(tableName)));
+  // --- the sync trigger of a table -------------------------------------------------------
+  //
+  // Every change of this plan that carries old nodes' writes over to what new nodes read (a
+  // rename, a type change through a shadow column, a fill) is a section of one BEFORE
+  // trigger per table, in a fixed order: first the two names of each renamed column are
+  // made to agree (the one the writer set wins), then the fills in plan order, then the
+  // conversions into shadow columns, which read the column once it is filled. Fix: each
+  // change had a trigger of its own and PostgreSQL fires those in name order, so in a chain
+  // of changes to one column (renamed twice, renamed then filled, a type change and a fill)
+  // a hop ran before the one it depends on, and old nodes' values were lost or replaced.
+  //
+  // The sections name the columns as the database holds them; a column new in this plan
+  // that a later version renames is renamed in place, and the sections follow it. Each
+  // finish step that removes what a section serves replaces the function, in its own
+  // transaction, with the sections left (the last one drops the trigger): finishSyncs()
+  // writes that SQL once the whole plan is known.
+
+  /// A renamed column: old nodes write oldColumn, new nodes newColumn.
+  struct RenameSync {
+    unsigned id = 0;
+    std::string oldColumn, newColumn;
+    /// What each column holds when an insert leaves it out ("" none): while neither is
+    /// volatile, an insert that leaves one column at its default wrote the other one.
+    std::string oldDefault, newDefault;
+    bool comparable = true;
+  };
+  /// A fill: column takes expr when a write leaves it null; so does alsoColumn, the old
+  /// name of a renamed column, from it.
+  struct FillSync {
+    unsigned id = 0;
+    std::string column, expr, alsoColumn;
+    /// (name in expr, column now): columns renamed in place since expr was written.
+    std::vector<std::pair<std::string, std::string>> aliases;
+  };
+  /// A type change: the shadow column `to` holds conv of `from`.
+  struct ConvertSync {
+    unsigned id = 0;
+    std::string from, to, conv;
+  };
+  struct TableSync {
+    std::string function;
+    bool created = false;
+    std::vector<RenameSync> renames;
+    std::vector<FillSync> fills;
+    std::vector<ConvertSync> converts;
+  };
+
+  /// The trigger function's body: the sections not in \p gone.
+  static std::string syncBody(const TableSync &ts, const std::set<unsigned> &gone) {
+    std::string insert, update, body;
+    for (const RenameSync &r : ts.renames) {
+      if (gone.count(r.id))
+        continue;
+      std::string o = sql::ident(r.oldColumn), n = sql::ident(r.newColumn);
+      auto differs = [](const std::string &column, const std::string &dflt) {
+        return dflt.empty() ? "NEW." + column + " IS NOT NULL"
+                            : "NEW." + column + " IS DISTINCT FROM (" + dflt + ")";
+      };
+      if (r.comparable)
+        insert += fmt::format("    IF {o_set} THEN\n"
+                              "      NEW.{n} := NEW.{o};\n"
+                              "    ELSIF {n_set} THEN\n"
+                              "      NEW.{o} := NEW.{n};\n"
+                              "    END IF;\n",
+                              fmt::arg("o", o), fmt::arg("n", n),
+                              fmt::arg("o_set", differs(o, r.oldDefault)),
+                              fmt::arg("n_set", differs(n, r.newDefault)));
+      else
+        insert += fmt::format("    IF NEW.{n} IS NULL THEN NEW.{n} := NEW.{o}; ELSE NEW.{o} := "
+                              "NEW.{n}; END IF;\n",
+                              fmt::arg("o", o), fmt::arg("n", n));
+      update += fmt::format("    IF NEW.{n} IS DISTINCT FROM OLD.{n} THEN\n"
+                            "      NEW.{o} := NEW.{n};\n"
+                            "    ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
+                            "      NEW.{n} := NEW.{o};\n"
+                            "    END IF;\n",
+                            fmt::arg("o", o), fmt::arg("n", n));
+    }
+    if (!insert.empty())
+      body += "  IF TG_OP = 'INSERT' THEN\n" + insert + "  ELSE\n" + update + "  END IF;\n";
+    for (const FillSync &f : ts.fills) {
+      if (gone.count(f.id))
+        continue;
+      body += fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := {v};\n  END IF;\n",
+                          fmt::arg("c", sql::ident(f.column)),
+                          fmt::arg("v", sql::overNewRow(f.expr, f.aliases)));
+      if (!f.alsoColumn.empty())
+        body += fmt::format("  IF NEW.{a} IS NULL THEN\n    NEW.{a} := NEW.{c};\n  END IF;\n",
+                            fmt::arg("a", sql::ident(f.alsoColumn)),
+                            fmt::arg("c", sql::ident(f.column)));
+    }
+    for (const ConvertSync &c : ts.converts) {
+      if (gone.count(c.id))
+        continue;
+      body += fmt::format("  IF TG_OP = 'INSERT' OR NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
+                          "    NEW.{n} := {conv};\n"
+                          "  END IF;\n",
+                          fmt::arg("n", sql::ident(c.to)), fmt::arg("o", sql::ident(c.from)),
+                          fmt::arg("conv", sql::overNewRow(c.conv)));
+    }
+    return body;
   }
 
-  /// A trigger created in up and dropped on its own in finish.
-  void triggerSteps(const Op &op, const std::string &tableName, const std::string &name,
-                    const std::string &body, const std::string &reason) {
-    addFinish(ddl(op, createTrigger(op, tableName, name, body, reason),
-                  "remove the trigger that served old nodes", LockMode::AccessExclusive,
-                  {tableName}));
+  static std::string syncFunction(const TableSync &ts, const std::set<unsigned> &gone) {
+    return fmt::format("CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS "
+                       "$strata$\nBEGIN\n{body}  RETURN NEW;\nEND\n$strata$",
+                       fmt::arg("fn", sql::ident(ts.function)),
+                       fmt::arg("body", syncBody(ts, gone)));
   }
 
-  /// The body of a trigger that stores \p fill in \p column when a write leaves it null.
-  static std::string fillBody(const std::string &column, const std::string &fill) {
-    return fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := {v};\n  END IF;\n",
-                       fmt::arg("c", sql::ident(column)), fmt::arg("v", sql::overNewRow(fill)));
+  TableSync &syncOf(const std::string &tableName) {
+    TableSync &ts = syncs[tableName];
+    if (ts.function.empty())
+      ts.function = helperName("strata_sync", tableName, "");
+    return ts;
   }
 
+  /// The up step that brings \p tableName's trigger up to date with its sections: the
+  /// function replaced, the trigger created the first time; \p before and \p after run in
+  /// the same transaction (an in-place rename the sections follow, a default).
+  void syncStep(const Op &op, const std::string &tableName, const std::string &reason,
+                const std::string &before = "", const std::string &after = "",
+                LockMode lock = LockMode::None) {
+    TableSync &ts = syncOf(tableName);
+    std::string sqlText = before.empty() ? "" : before + ";\n";
+    sqlText += syncFunction(ts, {});
+    if (!ts.created) {
+      sqlText += fmt::format(";\nDROP TRIGGER IF EXISTS {fn} ON {t};\n"
+                             "CREATE TRIGGER {fn} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW "
+                             "EXECUTE FUNCTION {fn}()",
+                             fmt::arg("fn", sql::ident(ts.function)),
+                             fmt::arg("t", sql::ident(tableName)));
+      lock = std::max(lock, LockMode::ShareRowExclusive);
+      ts.created = true;
+    }
+    if (!after.empty())
+      sqlText += ";\n" + after;
+    addUp(ddl(op, sqlText, reason, lock,
+              lock == LockMode::None ? std::vector<std::string>{} : std::vector{tableName}));
+  }
+
+  /// A placeholder for the finish SQL that takes sections \p ids out of \p tableName's
+  /// trigger; finishSyncs() replaces it.
+  std::string syncRemoval(const std::string &tableName, std::vector<unsigned> ids) {
+    std::string token = fmt::format("\x1fstrata-sync-{}\x1f", removals.size());
+    removals[token] = {tableName, std::move(ids)};
+    return token;
+  }
+
+  /// A fill section for \p column, with the up step that installs it and the finish step
+  /// that removes it once old nodes are gone.
+  void fillSection(const Op &op, const std::string &tableName, const std::string &column,
+                   const std::string &expr) {
+    TableSync &ts = syncOf(tableName);
+    FillSync f;
+    f.id = ++nextSection;
+    f.column = column;
+    f.expr = expr;
+    // A renamed column's fill goes to the name new nodes read, and on to the old name.
+    for (const RenameSync &r : ts.renames)
+      if (r.newColumn == column)
+        f.alsoColumn = r.oldColumn;
+    ts.fills.push_back(f);
+    syncStep(op, tableName, fmt::format("fill \"{}\" on rows that old nodes write", column));
+    addFinish(ddl(op, syncRemoval(tableName, {f.id}),
+                  "old nodes are gone: the trigger no longer fills their rows",
+                  LockMode::AccessExclusive, {tableName}));
+  }
+
+  /// Follows an in-place rename of \p from to \p to in \p tableName's sections.
+  void renameInSections(const std::string &tableName, const std::string &from,
+                        const std::string &to) {
+    auto it = syncs.find(tableName);
+    if (it == syncs.end())
+      return;
+    for (RenameSync &r : it->second.renames)
+      if (r.newColumn == from)
+        r.newColumn = to;
+    for (FillSync &f : it->second.fills) {
+      if (f.column == from)
+        f.column = to;
+      if (f.alsoColumn == from)
+        f.alsoColumn = to;
+      bool aliased = false;
+      for (auto &[name, column] : f.aliases)
+        if (column == from) {
+          column = to;
+          aliased = true;
+        }
+      if (!aliased && llvm::is_contained(checkSqlExpression(f.expr).columns, from))
+        f.aliases.push_back({from, to});
+    }
+  }
+
+  bool hasSections(const std::string &tableName) const {
+    auto it = syncs.find(tableName);
+    return it != syncs.end() && it->second.created;
+  }
+
+public:
+  /// Writes the finish SQL of every sync removal, in finish order: the function with the
+  /// sections still needed, or the trigger and function dropped once none is.
+  void finishSyncs() {
+    std::map<std::string, std::set<unsigned>> gone;
+    for (Step &s : finish) {
+      for (size_t at = s.sql.find("\x1fstrata-sync-"); at != std::string::npos;
+           at = s.sql.find("\x1fstrata-sync-")) {
+        size_t end = s.sql.find('\x1f', at + 1);
+        assert(end != std::string::npos && "unterminated sync placeholder");
+        std::string token = s.sql.substr(at, end + 1 - at);
+        const Removal &r = removals.at(token);
+        std::set<unsigned> &done = gone[r.table];
+        done.insert(r.ids.begin(), r.ids.end());
+        const TableSync &ts = syncs.at(r.table);
+        bool left =
+            llvm::any_of(ts.renames, [&](const RenameSync &x) { return !done.count(x.id); }) ||
+            llvm::any_of(ts.fills, [&](const FillSync &x) { return !done.count(x.id); }) ||
+            llvm::any_of(ts.converts, [&](const ConvertSync &x) { return !done.count(x.id); });
+        std::string replacement =
+            left
+                ? syncFunction(ts, done)
+                : fmt::format("DROP TRIGGER IF EXISTS {fn} ON {t};\nDROP FUNCTION IF EXISTS {fn}()",
+                              fmt::arg("fn", sql::ident(ts.function)),
+                              fmt::arg("t", sql::ident(r.table)));
+        s.sql.replace(at, token.size(), replacement);
+      }
+    }
+  }
+
+private:
   /// NOT NULL without a long lock: CHECK NOT VALID and VALIDATE once the backfill has run
   /// (both in up), SET NOT NULL (instant thanks to the valid check) and drop the check in
   /// finish.
@@ -440,7 +727,13 @@ private:
   /// The check waits for the backfill (flushValidations): a NOT VALID check still applies
   /// to every UPDATE, so added earlier it would make any update of a row not yet filled
   /// fail, old nodes' updates included.
-  void notNullSteps(const Op &op, const std::string &tableName, const std::string &column) {
+  ///
+  /// \p finishName is what the column is called when its finish step runs, when that is
+  /// not what finishColumn says: a shadow column that the swap of its type change renamed.
+  /// \p keyColumn is the column as versions name it, when the check is on another one (a
+  /// shadow): a later `drop not null` of it removes the check.
+  void notNullSteps(const Op &op, const std::string &tableName, const std::string &column,
+                    const std::string &finishName = "", const std::string &keyColumn = "") {
     std::string check = helperName("strata_nn", tableName, column);
     pendingValidations.push_back(
         ddl(op,
@@ -457,13 +750,18 @@ private:
                         LockMode::ShareUpdateExclusive, {tableName});
     validate.scans = true;
     pendingValidations.push_back(std::move(validate));
-    addFinish(ddl(op,
-                  fmt::format("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n"
-                              "ALTER TABLE {t} DROP CONSTRAINT {k}",
-                              fmt::arg("t", finishIdent(tableName)),
-                              fmt::arg("c", sql::ident(column)), fmt::arg("k", sql::ident(check))),
-                  "SET NOT NULL uses the validated check instead of scanning",
-                  LockMode::AccessExclusive, {tableName}));
+    std::string logical = !keyColumn.empty() ? keyColumn : finishName.empty() ? column : finishName;
+    addFinish(ddl(
+        op,
+        fmt::format("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n"
+                    "ALTER TABLE {t} DROP CONSTRAINT {k}",
+                    fmt::arg("t", finishIdent(tableName)),
+                    fmt::arg("c", sql::ident(finishName.empty() ? finishColumn(tableName, column)
+                                                                : finishName)),
+                    fmt::arg("k", sql::ident(check))),
+        "SET NOT NULL uses the validated check instead of scanning", LockMode::AccessExclusive,
+        {tableName}));
+    notNullChecks[{tableName, logical}].push_back({check, finish.back().sql});
   }
 
   /// C212: a constraint the new version drops binds new nodes until finish drops it.
@@ -585,17 +883,74 @@ private:
                 fmt::format("from up on, new nodes may write null into \"{}\".\"{}\", which "
                             "old nodes read as not null",
                             op.table, op.name));
+      // NOT NULL that an earlier version of this plan sets is a check until finish: it
+      // goes now, and finish no longer sets NOT NULL.
+      if (auto pendingNN = notNullChecks.find({op.table, op.name});
+          pendingNN != notNullChecks.end()) {
+        std::string drops;
+        for (const NotNullCheck &nn : pendingNN->second) {
+          auto at = llvm::find_if(finish, [&](const Step &f) { return f.sql == nn.finishSql; });
+          if (at != finish.end())
+            finish.erase(at);
+          drops += fmt::format("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};\n",
+                               sql::ident(op.table), sql::ident(nn.check));
+        }
+        notNullChecks.erase(pendingNN);
+        return addUp(ddl(op,
+                         drops + fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL",
+                                             sql::ident(op.table), sql::ident(op.name)),
+                         "new nodes may leave it null: the check that stood for NOT NULL goes",
+                         LockMode::AccessExclusive, {op.table}));
+      }
       return addUp(ddl(op,
                        fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL",
                                    sql::ident(op.table), sql::ident(op.name)),
                        "new nodes may leave it null", LockMode::AccessExclusive, {op.table}));
-    case OpKind::SetDefault:
-      return addUp(ddl(op,
-                       fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
-                                   sql::ident(op.table), sql::ident(op.name),
-                                   op.column.defaultExpr),
-                       "a default applies to new rows only: no rewrite",
+    case OpKind::SetDefault: {
+      std::string set =
+          fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", sql::ident(op.table),
+                      sql::ident(op.name), op.column.defaultExpr);
+      // A type change's shadow takes the column's place in finish: the swap then sets
+      // the default the column has by then.
+      if (auto pending = shadows.find({finishTable(op.table), op.name}); pending != shadows.end()) {
+        auto swap =
+            llvm::find_if(finish, [&](const Step &f) { return f.sql == pending->second.swap; });
+        if (swap != finish.end()) {
+          swap->sql =
+              pending->second.swapBase +
+              fmt::format(";\nALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
+                          finishIdent(op.table), sql::ident(op.name), op.column.defaultExpr);
+          pending->second.swap = swap->sql;
+        }
+      }
+      // The new name of a renamed column. While both run, both names take the new default,
+      // as a column that is not renamed does from up on: the trigger tells which name an
+      // insert set by comparing each with it.
+      auto sync = syncs.find(op.table);
+      RenameSync *renamed = nullptr;
+      if (sync != syncs.end())
+        for (RenameSync &r : sync->second.renames)
+          if (r.newColumn == op.name)
+            renamed = &r;
+      if (renamed) {
+        set +=
+            fmt::format(";\nALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", sql::ident(op.table),
+                        sql::ident(renamed->oldColumn), op.column.defaultExpr);
+        if (isVolatileExpr(op.column.defaultExpr)) {
+          renamed->comparable = false;
+          renamed->oldDefault.clear();
+          renamed->newDefault.clear();
+        } else {
+          renamed->oldDefault = renamed->newDefault = op.column.defaultExpr;
+        }
+        return syncStep(op, op.table,
+                        "a default applies to new rows only: no rewrite; both names take it "
+                        "while both run",
+                        set, "", LockMode::AccessExclusive);
+      }
+      return addUp(ddl(op, set, "a default applies to new rows only: no rewrite",
                        LockMode::AccessExclusive, {op.table}));
+    }
     case OpKind::DropDefault:
       if (tableIsNew(op.table))
         return addUp(ddl(op,
@@ -623,11 +978,10 @@ private:
       return addFinish(std::move(s));
     }
     case OpKind::RenameIndex:
-      return addUp(ddl(op,
-                       fmt::format("ALTER INDEX {} RENAME TO {}", sql::ident(op.name),
-                                   sql::ident(op.newName)),
-                       "index names are invisible to applications", LockMode::ShareUpdateExclusive,
-                       {op.table}));
+      return addUp(ddl(
+          op,
+          fmt::format("ALTER INDEX {} RENAME TO {}", sql::ident(op.name), sql::ident(op.newName)),
+          "index names are invisible to applications", LockMode::ShareUpdateExclusive, {op.table}));
     case OpKind::AddConstraint:
       return addConstraint(op);
     case OpKind::DropConstraint: {
@@ -657,12 +1011,11 @@ private:
               {op.table}));
     }
     case OpKind::RenameConstraint:
-      return addUp(ddl(op,
-                       fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
-                                   sql::ident(op.table), sql::ident(op.name),
-                                   sql::ident(op.newName)),
-                       "constraint names are invisible to applications",
-                       LockMode::AccessExclusive, {op.table}));
+      return addUp(ddl(
+          op,
+          fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", sql::ident(op.table),
+                      sql::ident(op.name), sql::ident(op.newName)),
+          "constraint names are invisible to applications", LockMode::AccessExclusive, {op.table}));
     case OpKind::CreateEnum:
       return addUp(ddl(op, sql::createEnum(op.enumDef), "a new type", LockMode::None, {}));
     case OpKind::AddEnumValue: {
@@ -696,6 +1049,8 @@ private:
 
   void createTable(const Op &op) {
     const Table &t = op.tableDef;
+    if (refuseHeldTable(op, t.name))
+      return;
     newTables.insert(t.name);
     // Everything inline: nobody uses a new table yet, so no lock hurts anyone, and inline
     // foreign keys cost the same as NOT VALID + VALIDATE on an empty table.
@@ -707,15 +1062,15 @@ private:
           !llvm::is_contained(locked, c.refTable))
         locked.push_back(c.refTable);
     }
-    Step s = ddl(op, sql::createTable(t, constraints), fmt::format("new table \"{}\"", t.name),
-                 locked.size() > 1 ? LockMode::ShareRowExclusive : LockMode::AccessExclusive,
-                 locked);
+    Step s =
+        ddl(op, sql::createTable(t, constraints), fmt::format("new table \"{}\"", t.name),
+            locked.size() > 1 ? LockMode::ShareRowExclusive : LockMode::AccessExclusive, locked);
     addUp(std::move(s));
     for (const Index &i : t.indexes) {
-      Step index = ddl(op, sql::createIndex(t.name, i, false),
-                       fmt::format("index \"{}\" on the new table: a plain build is instant",
-                                   i.name),
-                       LockMode::Share, {t.name});
+      Step index =
+          ddl(op, sql::createIndex(t.name, i, false),
+              fmt::format("index \"{}\" on the new table: a plain build is instant", i.name),
+              LockMode::Share, {t.name});
       // At the index's own line, where the table block declares one.
       if (std::string at = locate(i.range); !at.empty())
         index.location = std::move(at);
@@ -723,7 +1078,44 @@ private:
     }
   }
 
+  /// Moves what the rewriter knows of table \p from to its new name \p to.
+  void moveTable(const std::string &from, const std::string &to) {
+    for (auto *set : {&newColumns, &fedByOldNodes, &filled, &heldColumns}) {
+      std::set<std::pair<std::string, std::string>> moved;
+      for (const auto &[t, c] : *set)
+        moved.insert({t == from ? to : t, c});
+      *set = std::move(moved);
+    }
+    auto sync = syncs.find(from);
+    if (sync != syncs.end()) {
+      TableSync ts = std::move(sync->second);
+      syncs.erase(sync);
+      syncs[to] = std::move(ts);
+      for (auto &[_, r] : removals)
+        if (r.table == from)
+          r.table = to;
+    }
+  }
+
+  /// C214 for a table: \p name is held until finish by a view that keeps a renamed table's
+  /// old name for old nodes, or by a table this plan drops in finish.
+  bool refuseHeldTable(const Op &op, const std::string &name) {
+    bool view = llvm::any_of(
+        renameViews, [&](const auto &entry) { return llvm::is_contained(entry.second, name); });
+    if (!view && !tableDropsInFinish.count(name))
+      return false;
+    finding(op, "C214", true,
+            fmt::format("\"{}\" stays until finish, for old nodes ({}), so up cannot create "
+                        "another table with its name; reuse the name in a version after finish "
+                        "ran, or choose another name",
+                        name, view ? "a view of the renamed table" : "the table it drops"));
+    return true;
+  }
+
   void renameTable(const Op &op) {
+    if (refuseHeldTable(op, op.newName))
+      return;
+    moveTable(op.table, op.newName);
     if (tableIsNew(op.table)) {
       newTables.insert(op.newName);
       return addUp(ddl(
@@ -769,6 +1161,8 @@ private:
 
   void addColumn(const Op &op) {
     const Column &c = op.column;
+    if (refuseHeldName(op, c.name))
+      return;
     newColumns.insert({op.table, c.name});
     if (tableIsNew(op.table)) {
       return addUp(ddl(op,
@@ -780,6 +1174,8 @@ private:
     bool volatileDefault = !c.defaultExpr.empty() && isVolatileExpr(c.defaultExpr);
     bool identity = c.generation != ColumnGeneration::None;
     bool needsNotNull = c.notNull && !identity;
+    if (needsNotNull && !op.fill.empty())
+      refuseNullableFill(op, op.fill);
     // Old nodes insert without this column: they get the default, else the fill; a NOT NULL
     // column with neither would make their inserts fail.
     if (needsNotNull && c.defaultExpr.empty() && op.fill.empty())
@@ -792,8 +1188,8 @@ private:
       Step s = ddl(op,
                    fmt::format("ALTER TABLE {} ADD COLUMN {}", sql::ident(op.table),
                                sql::columnDefinition(c)),
-                   "an identity or serial column fills every existing row", LockMode::AccessExclusive,
-                   {op.table});
+                   "an identity or serial column fills every existing row",
+                   LockMode::AccessExclusive, {op.table});
       s.rewrites = true;
       lint(op, s, "S104",
            fmt::format("adding identity or serial column \"{}\" rewrites \"{}\" under an ACCESS "
@@ -839,14 +1235,12 @@ private:
               LockMode::AccessExclusive, {op.table}));
     if (deferDefault)
       addUp(ddl(op,
-                fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
-                            sql::ident(op.table), sql::ident(c.name), c.defaultExpr),
+                fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", sql::ident(op.table),
+                            sql::ident(c.name), c.defaultExpr),
                 "the default now applies to new rows", LockMode::AccessExclusive, {op.table}));
     std::string value = !op.fill.empty() ? op.fill : c.defaultExpr;
     if (!op.fill.empty())
-      triggerSteps(op, op.table, helperName("strata_fill", op.table, c.name),
-                   fillBody(c.name, value),
-                   fmt::format("fill \"{}\" on rows that old nodes write", c.name));
+      fillSection(op, op.table, c.name, value);
     if (needsNotNull)
       notNullSteps(op, op.table, c.name);
     if (!value.empty())
@@ -865,6 +1259,20 @@ private:
           op,
           fmt::format("ALTER TABLE {} DROP COLUMN {}", sql::ident(op.table), sql::ident(op.name)),
           "table new in this plan: no node uses it yet", LockMode::AccessExclusive, {op.table}));
+    heldColumns.insert({op.table, op.name});
+    // What uses the column goes with it in finish; until then new nodes, which leave it
+    // null, must satisfy it: a check on it and another column, a key over both. (Null
+    // passes a check or foreign key on the column alone, and never collides in a key.)
+    for (const Constraint &k : t.constraints)
+      if (llvm::is_contained(k.columns, op.name) && k.columns.size() > 1)
+        keptUntilFinish(op, constraintKindName(k.kind), k.name);
+    for (const Index &i : t.indexes)
+      if (i.unique && i.elems.size() > 1 && llvm::any_of(i.elems, [&](const IndexColumn &e) {
+            return e.column == op.name ||
+                   (!e.expr.empty() &&
+                    llvm::is_contained(checkSqlExpression(e.expr).columns, op.name));
+          }))
+        keptUntilFinish(op, "unique index", i.name);
     // New nodes no longer write the column: if old nodes' schema requires it, relax that
     // now or the new nodes' inserts fail.
     if (c->notNull && c->defaultExpr.empty() && c->generation == ColumnGeneration::None)
@@ -893,6 +1301,27 @@ private:
     const Table &t = table(op.table);
     const Column *c = t.findColumn(op.name);
     assert(c && "rename of a missing column");
+    if (refuseHeldName(op, op.newName))
+      return;
+    // No running node uses a column new in this plan (added by it, or the new name of a
+    // column it renames): renamed in place, with the sync trigger's sections. A second
+    // rename of a column in one plan is one hop for the nodes: from the oldest name to the
+    // newest, which is what the trigger then keeps in sync.
+    if (!tableIsNew(op.table) && columnIsNew(op.table, op.name)) {
+      std::string rename =
+          fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", sql::ident(op.table),
+                      sql::ident(op.name), sql::ident(op.newName));
+      moveColumn(op.table, op.name, op.newName);
+      renameInSections(op.table, op.name, op.newName);
+      std::string what = fmt::format("\"{}\" renamed to \"{}\"", op.name, op.newName);
+      if (hasSections(op.table))
+        return syncStep(op, op.table,
+                        what + ": a column new in this plan, renamed in place; the sync "
+                               "trigger follows it",
+                        rename, "", LockMode::AccessExclusive);
+      return addUp(ddl(op, rename, what + ": a column new in this plan, which no node uses yet",
+                       LockMode::AccessExclusive, {op.table}));
+    }
     if (tableIsNew(op.table) || op.unsafe) {
       if (!tableIsNew(op.table))
         incompatible(op, "C205",
@@ -914,59 +1343,105 @@ private:
     }
     Column renamed = *c;
     renamed.name = op.newName;
-    shadowColumn(op, t, *c, renamed,
-                 fmt::format("\"{}\" renamed to \"{}\"", op.name, op.newName));
+    shadowColumn(op, *c, renamed, fmt::format("\"{}\" renamed to \"{}\"", op.name, op.newName));
     newColumns.insert({op.table, op.newName});
+    // Old nodes' writes reach the new name through the trigger: a constraint or unique
+    // index on it binds them (C203).
+    fedByOldNodes.insert({op.table, op.newName});
+    heldColumns.insert({op.table, op.name});
   }
 
-  /// The expand/contract of a rename: a new column kept in sync with the old one by a
-  /// trigger while both versions run (old nodes write the old name, new nodes the new
-  /// one), backfilled in batches; the old column goes in finish.
-  void shadowColumn(const Op &op, const Table &t, const Column &from, const Column &to,
-                    const std::string &what) {
-    (void)t;
+  /// The expand/contract of a rename: a new column kept in sync with the old one by the
+  /// table's trigger while both versions run (old nodes write the old name, new nodes the
+  /// new one), backfilled in batches; the old column goes in finish.
+  void shadowColumn(const Op &op, const Column &from, const Column &to, const std::string &what) {
     std::string tbl = sql::ident(op.table);
     std::string oldC = sql::ident(from.name), newC = sql::ident(to.name);
     addUp(ddl(op,
               fmt::format("ALTER TABLE {} ADD COLUMN {}", tbl,
                           sql::columnDefinition(to, /*withNotNull=*/false, /*withDefault=*/false)),
-              what + ": the new column, nullable and without default while both run",
+              what + ": the new column, nullable and without default until the trigger exists",
               LockMode::AccessExclusive, {op.table}));
-    std::string body = fmt::format(
-        "  IF TG_OP = 'INSERT' THEN\n"
-        "    IF NEW.{n} IS NULL THEN NEW.{n} := NEW.{o}; ELSE NEW.{o} := NEW.{n}; END IF;\n"
-        "  ELSIF NEW.{n} IS DISTINCT FROM OLD.{n} THEN\n"
-        "    NEW.{o} := NEW.{n};\n"
-        "  ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
-        "    NEW.{n} := NEW.{o};\n"
-        "  END IF;\n",
-        fmt::arg("n", newC), fmt::arg("o", oldC));
-    std::string dropTrigger =
-        createTrigger(op, op.table, helperName("strata_sync", op.table, to.name), body,
-                      what + ": keep both columns in sync while old and new nodes run");
-    // Finish: the default moves first, while the trigger still fills the old column from
-    // the new one; then NOT NULL; then the trigger and the old column go together, so that
-    // no insert by a new node meets an old column that is NOT NULL and no longer filled, or
-    // a trigger whose column is gone.
-    if (!to.defaultExpr.empty())
-      addFinish(ddl(op,
-                    fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
-                                finishIdent(op.table), newC, to.defaultExpr),
-                    what + ": the default moves to the new column", LockMode::AccessExclusive,
-                    {op.table}));
+    TableSync &ts = syncOf(op.table);
+    RenameSync r;
+    r.id = ++nextSection;
+    r.oldColumn = from.name;
+    r.newColumn = to.name;
+    r.oldDefault = from.defaultExpr;
+    // With a default that is the same on every evaluation in a transaction, the new
+    // column takes it too, and the trigger tells which name an insert set by comparing
+    // each with its default: an explicit NULL stays NULL. A volatile one cannot be
+    // compared: the new column is then left null by inserts that omit it, and the
+    // trigger copies the old one's value into it, explicit NULLs included (C213).
+    r.comparable = from.defaultExpr.empty() || !isVolatileExpr(from.defaultExpr);
+    if (r.comparable)
+      r.newDefault = to.defaultExpr;
+    else
+      finding(op, "C213", false,
+              fmt::format("until finish, an insert by a new node that sets \"{}\".\"{}\" to "
+                          "null explicitly stores the volatile default of \"{}\" instead",
+                          op.table, to.name, from.name));
+    // Fills of the old name go to the new one first, and on to the old one.
+    for (FillSync &f : ts.fills)
+      if (f.column == from.name) {
+        f.column = to.name;
+        f.alsoColumn = from.name;
+      }
+    ts.renames.push_back(r);
+    std::string setDefault = r.newDefault.empty()
+                                 ? ""
+                                 : fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
+                                               tbl, newC, r.newDefault);
+    syncStep(op, op.table, what + ": keep both columns in sync while old and new nodes run", "",
+             setDefault, setDefault.empty() ? LockMode::None : LockMode::AccessExclusive);
+    // Finish: a volatile default moves first, while the trigger still fills the old column
+    // from the new one; then NOT NULL; then the trigger's section and the old column go
+    // together, so that no insert by a new node meets an old column that is NOT NULL and
+    // no longer filled, or a trigger whose column is gone.
+    if (!to.defaultExpr.empty() && !r.comparable)
+      addFinish(ddl(
+          op,
+          fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", finishIdent(op.table),
+                      sql::ident(finishColumn(op.table, to.name)), to.defaultExpr),
+          what + ": the default moves to the new column", LockMode::AccessExclusive, {op.table}));
     if (from.notNull)
       notNullSteps(op, op.table, to.name);
     backfillStep(op, op.table, fmt::format("{} = {}", newC, oldC),
                  fmt::format("{} IS NULL AND {} IS NOT NULL", newC, oldC), 0,
                  what + ": copy existing rows in batches");
     flushValidations();
-    Step drop = ddl(
-        op,
-        fmt::format("{};\nALTER TABLE {} DROP COLUMN {}", dropTrigger, finishIdent(op.table), oldC),
-        what + ": old nodes are gone, the sync trigger and the old column go",
-        LockMode::AccessExclusive, {op.table});
+    Step drop = ddl(op,
+                    fmt::format("{};\nALTER TABLE {} DROP COLUMN {}", syncRemoval(op.table, {r.id}),
+                                finishIdent(op.table), oldC),
+                    what + ": old nodes are gone, the old column and its sync go",
+                    LockMode::AccessExclusive, {op.table});
     drop.destroys = true;
     addFinish(std::move(drop));
+  }
+
+  /// Moves what the rewriter knows of \p from, a column of \p tableName, to \p to.
+  void moveColumn(const std::string &tableName, const std::string &from, const std::string &to) {
+    for (auto *set : {&newColumns, &fedByOldNodes, &filled})
+      if (set->erase({tableName, from}))
+        set->insert({tableName, to});
+    if (auto nn = notNullChecks.find({tableName, from}); nn != notNullChecks.end()) {
+      std::vector<NotNullCheck> moved = nn->second;
+      notNullChecks.erase(nn);
+      notNullChecks[{tableName, to}] = moved;
+    }
+  }
+
+  /// C214: \p name is still taken until finish by a column that old nodes use (the old
+  /// name of a renamed column, a dropped column): up cannot add a column with it.
+  bool refuseHeldName(const Op &op, const std::string &name) {
+    if (!heldColumns.count({op.table, name}))
+      return false;
+    finding(op, "C214", true,
+            fmt::format("column \"{}\" of \"{}\" stays until finish, for old nodes, so up cannot "
+                        "add another one with its name; reuse the name in a version after "
+                        "finish ran, or choose another name",
+                        name, op.table));
+    return true;
   }
 
   void alterType(const Op &op) {
@@ -974,8 +1449,7 @@ private:
     const Column *c = t.findColumn(op.name);
     assert(c && "type change of a missing column");
     std::string tbl = sql::ident(op.table), col = sql::ident(op.name);
-    std::string usingClause =
-        op.usingExpr.empty() ? "" : fmt::format(" USING ({})", op.usingExpr);
+    std::string usingClause = op.usingExpr.empty() ? "" : fmt::format(" USING ({})", op.usingExpr);
     std::string alter = fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", tbl, col,
                                     sql::columnType(op.column), usingClause);
     if (columnIsNew(op.table, op.name))
@@ -999,8 +1473,7 @@ private:
                                          op.table, op.name)
                            : fmt::format("old nodes read and write \"{}\".\"{}\" as {}, which "
                                          "{} values do not all fit",
-                                         op.table, op.name, c->type.str(),
-                                         op.column.type.str()),
+                                         op.table, op.name, c->type.str(), op.column.type.str()),
                    "change it in a version after the old nodes are gone, or mark it unsafe");
       Step s =
           ddl(op,
@@ -1013,6 +1486,18 @@ private:
                        "EXCLUSIVE lock",
                        op.table, op.name));
       return addFinish(std::move(s));
+    }
+    // Old and new nodes both use the column under its one name until finish: a `using` that
+    // does more than cast would give each of them other values (seconds for the one,
+    // milliseconds for the other), and convert new nodes' writes a second time.
+    if (!op.usingExpr.empty() && !isCastOf(op.usingExpr, op.name)) {
+      incompatible(op, "C204",
+                   fmt::format("old and new nodes both read and write \"{}\".\"{}\" until "
+                               "finish, and 'using' changes its values, not only their type",
+                               op.table, op.name),
+                   "add a column with the new meaning and backfill it, or mark it unsafe");
+      if (!op.unsafe)
+        return;
     }
     // Widening: a shadow column of the new type, filled from the old one (by `using`, or a
     // cast) on every write and by a batched backfill, swapped in during finish.
@@ -1040,20 +1525,19 @@ private:
         fmt::format("\"{}\".\"{}\" becomes {}", op.table, op.name, op.column.type.str());
     addUp(ddl(op, fmt::format("ALTER TABLE {} ADD COLUMN {}", tbl, sql::columnDefinition(shadow)),
               what + ": a shadow column of the new type", LockMode::AccessExclusive, {op.table}));
-    // The conversion names columns as the table does; evaluating it over the row being
-    // written lets the trigger use it unchanged.
-    std::string body = fmt::format(
-        "  IF TG_OP = 'INSERT' OR NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
-        "    NEW.{n} := {conv};\n"
-        "  END IF;\n",
-        fmt::arg("n", newC), fmt::arg("o", col), fmt::arg("conv", sql::overNewRow(conv)));
-    std::string dropTrigger =
-        createTrigger(op, op.table, helperName("strata_sync" + suffix, op.table, op.name), body,
-                      what + ": keep the shadow column in sync while old nodes write");
+    // The conversion names columns as the table does; the trigger evaluates it over the
+    // row being written, after the fills.
+    ConvertSync convert;
+    convert.id = ++nextSection;
+    convert.from = op.name;
+    convert.to = shadow.name;
+    convert.conv = conv;
+    syncOf(op.table).converts.push_back(convert);
+    syncStep(op, op.table, what + ": keep the shadow column in sync while old nodes write");
     // NOT NULL of the old column carries over through a validated check on the shadow
-    // (SET NOT NULL in finish then needs no scan under the lock).
+    // (SET NOT NULL in finish then needs no scan under the lock), set before the swap.
     if (c->notNull)
-      notNullSteps(op, op.table, shadow.name);
+      notNullSteps(op, op.table, shadow.name, shadow.name, op.name);
     backfillStep(op, op.table, fmt::format("{} = ({})", newC, conv),
                  fmt::format("{} IS NULL AND {} IS NOT NULL", newC, col), 0,
                  what + ": convert existing rows in batches");
@@ -1062,27 +1546,29 @@ private:
             fmt::format("until finish, \"{}\".\"{}\" keeps its old type {}: new nodes must "
                         "only write values that fit it",
                         op.table, op.name, c->type.str()));
-    // The trigger goes in the same transaction as the swap: dropped any earlier, a write by
-    // a new node to the old column in between would never reach the shadow, and be lost.
+    // The trigger's section goes in the same transaction as the swap: removed any earlier,
+    // a write by a new node to the old column in between would never reach the shadow.
     std::string swap = fmt::format(
         "{d};\nALTER TABLE {t} DROP COLUMN {o};\nALTER TABLE {t} RENAME COLUMN {n} TO {o}",
-        fmt::arg("d", dropTrigger), fmt::arg("t", finishIdent(op.table)), fmt::arg("o", col),
-        fmt::arg("n", newC));
+        fmt::arg("d", syncRemoval(op.table, {convert.id})), fmt::arg("t", finishIdent(op.table)),
+        fmt::arg("o", col), fmt::arg("n", newC));
+    std::string swapBase = swap;
     if (!c->defaultExpr.empty())
       swap += fmt::format(";\nALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})",
                           finishIdent(op.table), col, c->defaultExpr);
     if (pending != shadows.end()) {
-      auto earlier = llvm::find_if(
-          finish, [&](const Step &f) { return f.sql == pending->second.swap; });
+      auto earlier =
+          llvm::find_if(finish, [&](const Step &f) { return f.sql == pending->second.swap; });
       assert(earlier != finish.end() && "the earlier type change's swap is gone");
-      earlier->sql = fmt::format("{};\nALTER TABLE {} DROP COLUMN {}", pending->second.dropTrigger,
+      earlier->sql = fmt::format("{};\nALTER TABLE {} DROP COLUMN {}",
+                                 syncRemoval(op.table, {pending->second.section}),
                                  finishIdent(op.table), sql::ident(pending->second.column));
-      earlier->reason = fmt::format("the shadow column \"{}\" and its trigger go: a later type "
+      earlier->reason = fmt::format("the shadow column \"{}\" and its sync go: a later type "
                                     "change of \"{}\" in this plan takes over",
                                     pending->second.column, op.name);
     }
-    shadows[{finishTable(op.table), op.name}] = {shadow.name, conv, swap, dropTrigger};
-    Step s = ddl(op, swap, what + ": the trigger goes and the shadow column takes the name",
+    shadows[{finishTable(op.table), op.name}] = {shadow.name, conv, swap, swapBase, convert.id};
+    Step s = ddl(op, swap, what + ": the sync goes and the shadow column takes the name",
                  LockMode::AccessExclusive, {op.table});
     s.destroys = true;
     addFinish(std::move(s));
@@ -1095,21 +1581,58 @@ private:
                                    sql::ident(op.table), sql::ident(op.name)),
                        "table new in this plan", LockMode::AccessExclusive, {op.table}));
     if (op.fill.empty()) {
-      incompatible(op, "C202",
-                   fmt::format("old nodes may still write null into \"{}\".\"{}\"",
-                               op.table, op.name),
-                   "add 'fill (...)' to say what to store instead");
+      incompatible(
+          op, "C202",
+          fmt::format("old nodes may still write null into \"{}\".\"{}\"", op.table, op.name),
+          "add 'fill (...)' to say what to store instead");
     } else {
-      triggerSteps(op, op.table, helperName("strata_fill", op.table, op.name),
-                   fillBody(op.name, op.fill),
-                   fmt::format("fill \"{}\" on rows that old nodes write", op.name));
+      refuseNullableFill(op, op.fill);
+      fillSection(op, op.table, op.name, op.fill);
     }
-    notNullSteps(op, op.table, op.name);
+    // A column whose type this plan changes is swapped for its shadow in finish, which
+    // drops the column and every check on it: NOT NULL goes on the shadow, and is set once
+    // it has the column's name.
+    auto pending = shadows.find({finishTable(op.table), op.name});
+    if (pending != shadows.end())
+      notNullSteps(op, op.table, pending->second.column, op.name, op.name);
+    else
+      notNullSteps(op, op.table, op.name);
     if (!op.fill.empty())
       backfillStep(op, op.table, fmt::format("{} = ({})", sql::ident(op.name), op.fill),
                    fmt::format("{} IS NULL", sql::ident(op.name)), 0,
                    fmt::format("fill \"{}\".\"{}\" where it is null", op.table, op.name));
     flushValidations();
+  }
+
+  /// C215: a fill that is null where a nullable column it reads is null would leave the
+  /// column null for old nodes' rows, and its NOT NULL check then fails them.
+  void refuseNullableFill(const Op &op, const std::string &fill) {
+    if (isPlainLiteral(fill)) {
+      if (llvm::StringRef(fill).trim(" ()").equals_insensitive("null"))
+        incompatible(op, "C215", fmt::format("the fill of \"{}\" is null", op.table),
+                     "fill with a value that is not null");
+      return;
+    }
+    SqlExprInfo info = checkSqlExpression(fill);
+    // coalesce(x, ...) is a CoalesceExpr, not a function call, to PostgreSQL's parser.
+    if (!info.ok || llvm::StringRef(info.firstFunction).equals_insensitive("coalesce") ||
+        llvm::StringRef(fill).ltrim(" (").startswith_insensitive("coalesce"))
+      return;
+    const Table &t = table(op.table);
+    for (const std::string &name : info.columns) {
+      const Column *c = t.findColumn(name);
+      if (!c || c->notNull)
+        continue;
+      incompatible(op, "C215",
+                   fmt::format("the fill of \"{}\".\"{}\" reads \"{}\", which may be null: rows "
+                               "where it is would be left null, against NOT NULL",
+                               op.table, op.kind == OpKind::AddColumn ? op.column.name : op.name,
+                               name),
+                   fmt::format("say what to store then with coalesce(..., ...), or make \"{}\" "
+                               "not null first",
+                               name));
+      return;
+    }
   }
 
   void addIndex(const Op &op, const Index &index) {
@@ -1225,12 +1748,10 @@ private:
       // A foreign key also takes SHARE ROW EXCLUSIVE on the table it references, which
       // other nodes may be using: that is the lock to show (as for CREATE TABLE).
       if (c.kind == ConstraintKind::ForeignKey && c.refTable != op.table)
-        return addUp(ddl(op,
-                         fmt::format("ALTER TABLE {} ADD {}", tbl, sql::constraintDefinition(c)),
-                         "table new in this plan", LockMode::ShareRowExclusive,
-                         {op.table, c.refTable}));
-      return addUp(ddl(op,
-                       fmt::format("ALTER TABLE {} ADD {}", tbl, sql::constraintDefinition(c)),
+        return addUp(
+            ddl(op, fmt::format("ALTER TABLE {} ADD {}", tbl, sql::constraintDefinition(c)),
+                "table new in this plan", LockMode::ShareRowExclusive, {op.table, c.refTable}));
+      return addUp(ddl(op, fmt::format("ALTER TABLE {} ADD {}", tbl, sql::constraintDefinition(c)),
                        "table new in this plan", LockMode::AccessExclusive, {op.table}));
     }
     switch (c.kind) {
@@ -1243,8 +1764,7 @@ private:
         incompatible(op, "C203",
                      fmt::format("old nodes can write rows into \"{}\" that violate {} \"{}\"",
                                  op.table,
-                                 c.kind == ConstraintKind::Check ? "check" : "foreign key",
-                                 c.name),
+                                 c.kind == ConstraintKind::Check ? "check" : "foreign key", c.name),
                      "add it in a version after the old nodes are gone, or mark it unsafe");
       std::vector<std::string> locked{op.table};
       if (c.kind == ConstraintKind::ForeignKey && c.refTable != op.table)
@@ -1367,10 +1887,11 @@ private:
   std::map<std::string, std::string> tableDropsInFinish;
   /// Type changes through a shadow column, by (table as finish names it, column).
   struct Shadow {
-    std::string column; ///< the shadow column
-    std::string conv;   ///< the conversion from the column, over the row
-    std::string swap;   ///< the finish SQL that swaps it in
-    std::string dropTrigger;
+    std::string column;   ///< the shadow column
+    std::string conv;     ///< the conversion from the column, over the row
+    std::string swap;     ///< the finish SQL that swaps it in
+    std::string swapBase; ///< swap without the default it sets
+    unsigned section;     ///< its conversion's section of the sync trigger
   };
   std::map<std::pair<std::string, std::string>, Shadow> shadows;
   std::map<std::pair<std::string, std::string>, unsigned> shadowCount;
@@ -1379,7 +1900,33 @@ private:
     std::string from, to;
   };
   std::vector<Rename> renames; ///< table renames of the whole plan (planAhead)
-  size_t opIndex = 0;          ///< 1-based position of the current Op in the plan
+  /// Column renames up makes in place, of the whole plan (planAhead); from/to are columns,
+  /// of table.
+  struct ColumnRename {
+    size_t opIndex;
+    std::string table, from, to;
+  };
+  std::vector<ColumnRename> columnRenames;
+  /// The sync trigger of each table that has one, by the table's current name, and the
+  /// removals of its sections that finish steps hold as placeholders (syncRemoval).
+  std::map<std::string, TableSync> syncs;
+  unsigned nextSection = 0;
+  struct Removal {
+    std::string table;
+    std::vector<unsigned> ids;
+  };
+  std::map<std::string, Removal> removals;
+  /// Columns that stay in the table until finish although no version has them any more
+  /// (the old name of a renamed column, a dropped column), by (table, column): their names
+  /// are taken during up.
+  std::set<std::pair<std::string, std::string>> heldColumns;
+  /// NOT NULL set by this plan through a check, by (table, column): the check, and the
+  /// finish SQL that sets NOT NULL and drops it.
+  struct NotNullCheck {
+    std::string check, finishSql;
+  };
+  std::map<std::pair<std::string, std::string>, std::vector<NotNullCheck>> notNullChecks;
+  size_t opIndex = 0; ///< 1-based position of the current Op in the plan
 };
 
 /// The schema a database has after the given nodes ran: their Ops replayed in order.
@@ -1402,9 +1949,8 @@ NodeId nodeId(const Project &project, VersionRef ref) {
 std::vector<VersionRef> requirementOrder(const VersionGraph &graph,
                                          llvm::ArrayRef<VersionRef> targets) {
   std::vector<VersionRef> rest(targets.begin(), targets.end());
-  llvm::sort(rest, [&](VersionRef a, VersionRef b) {
-    return graph.position(a) < graph.position(b);
-  });
+  llvm::sort(rest,
+             [&](VersionRef a, VersionRef b) { return graph.position(a) < graph.position(b); });
   // The other subsystems each target depends on, computed once per target (the search
   // below asks for them again on every round).
   std::map<VersionRef, std::set<unsigned>> needs;
@@ -1450,21 +1996,22 @@ void bootstrapSteps(const Project &project, const VersionGraph &graph,
   for (VersionRef ref : ordered) {
     const Schema &state = project.at(ref).state;
     for (const auto &[name, type] : state.enums())
-      plan.steps.push_back(stepFor(ref, sql::createEnum(type), "type \"" + name + "\"", type.range));
+      plan.steps.push_back(
+          stepFor(ref, sql::createEnum(type), "type \"" + name + "\"", type.range));
     // Tables first without foreign keys, which are added once every table exists.
     for (const auto &[name, table] : state.tables()) {
       std::vector<const Constraint *> inline_;
       for (const Constraint &c : table->constraints)
         if (c.kind != ConstraintKind::ForeignKey)
           inline_.push_back(&c);
-      Step s = stepFor(ref, sql::createTable(*table, inline_), "table \"" + name + "\"",
-                       table->range);
+      Step s =
+          stepFor(ref, sql::createTable(*table, inline_), "table \"" + name + "\"", table->range);
       s.lock = LockMode::AccessExclusive;
       s.lockTables = {name};
       plan.steps.push_back(std::move(s));
       for (const Index &i : table->indexes) {
-        Step is = stepFor(ref, sql::createIndex(name, i, false), "index \"" + i.name + "\"",
-                          i.range);
+        Step is =
+            stepFor(ref, sql::createIndex(name, i, false), "index \"" + i.name + "\"", i.range);
         is.lock = LockMode::Share;
         is.lockTables = {name};
         plan.steps.push_back(std::move(is));
@@ -1473,10 +2020,10 @@ void bootstrapSteps(const Project &project, const VersionGraph &graph,
     for (const auto &[name, table] : state.tables())
       for (const Constraint &c : table->constraints)
         if (c.kind == ConstraintKind::ForeignKey) {
-          Step s = stepFor(ref,
-                           fmt::format("ALTER TABLE {} ADD {}", sql::ident(name),
-                                       sql::constraintDefinition(c)),
-                           "foreign key \"" + c.name + "\"", c.range);
+          Step s = stepFor(
+              ref,
+              fmt::format("ALTER TABLE {} ADD {}", sql::ident(name), sql::constraintDefinition(c)),
+              "foreign key \"" + c.name + "\"", c.range);
           s.lock = LockMode::ShareRowExclusive;
           s.lockTables = {name, c.refTable};
           plan.steps.push_back(std::move(s));
@@ -1509,15 +2056,15 @@ llvm::Expected<std::vector<VersionRef>> parseNodeList(const Project &project,
     item = item.trim();
     auto [name, version] = item.split('@');
     if (name.empty() || version.empty())
-      return failure(fmt::format("expected SUBSYSTEM@VERSION, such as core@1.0.0, not \"{}\"",
-                                 item.str()));
+      return failure(
+          fmt::format("expected SUBSYSTEM@VERSION, such as core@1.0.0, not \"{}\"", item.str()));
     auto s = project.findSubsystem(name);
     if (!s)
       return failure(fmt::format("unknown subsystem \"{}\"", name.str()));
     auto v = project.subsystems[*s].findVersion(version);
     if (!v)
-      return failure(fmt::format("subsystem \"{}\" has no version \"{}\"", name.str(),
-                                 version.str()));
+      return failure(
+          fmt::format("subsystem \"{}\" has no version \"{}\"", name.str(), version.str()));
     VersionRef ref{*s, *v};
     if (llvm::any_of(out, [&](VersionRef r) { return r.subsystem == ref.subsystem; }))
       return failure(fmt::format("subsystem \"{}\" is named twice", name.str()));
@@ -1561,8 +2108,7 @@ llvm::Expected<std::vector<VersionRef>> resolveTargets(const Project &project,
       for (unsigned v = 0; v < project.subsystems[t.subsystem].versions.size(); ++v) {
         VersionRef n{t.subsystem, v};
         unsigned i = graph.index(n);
-        if (all.test(i) && !own.test(i) &&
-            (!past || graph.position(*past) < graph.position(n)))
+        if (all.test(i) && !own.test(i) && (!past || graph.position(*past) < graph.position(n)))
           past = n;
       }
     }
@@ -1621,12 +2167,11 @@ llvm::Expected<std::vector<VersionRef>> resolveTargets(const Project &project,
       break;
     }
   }
-  llvm::sort(targets, [&](VersionRef a, VersionRef b) {
-    return graph.position(a) < graph.position(b);
-  });
+  llvm::sort(targets,
+             [&](VersionRef a, VersionRef b) { return graph.position(a) < graph.position(b); });
   if (std::optional<VersionRef> past = pastTarget(targets)) {
-    VersionRef target = *llvm::find_if(
-        targets, [&](VersionRef t) { return t.subsystem == past->subsystem; });
+    VersionRef target =
+        *llvm::find_if(targets, [&](VersionRef t) { return t.subsystem == past->subsystem; });
     return failure(fmt::format("the targets need {}, past the target {}: another target "
                                "requires it; name a lower version of that one, or a higher {}",
                                project.describe(*past), project.describe(target),
@@ -1771,6 +2316,7 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
     rewriter.beginNode(n);
     rewriter.node(n);
   }
+  rewriter.finishSyncs();
   // Compatibility findings concern the whole upgrade and show in both phases; a lint
   // belongs to the plan that runs the step it was raised on (dropping a table is news
   // for `finish`, not for `up`).

@@ -176,8 +176,12 @@ std::string backfillBatch(llvm::StringRef table, llvm::ArrayRef<std::string> key
                      fmt::arg("join", join), fmt::arg("last", last), fmt::arg("desc", desc));
 }
 
-std::string overNewRow(llvm::StringRef expr) {
-  return "(SELECT (" + expr.str() + ") FROM (SELECT (NEW).*) AS strata_row)";
+std::string overNewRow(llvm::StringRef expr,
+                       llvm::ArrayRef<std::pair<std::string, std::string>> aliases) {
+  std::string row = "(NEW).*";
+  for (const auto &[name, column] : aliases)
+    row += ", NEW." + ident(column) + " AS " + ident(name);
+  return "(SELECT (" + expr.str() + ") FROM (SELECT " + row + ") AS strata_row)";
 }
 
 std::string validateConstraint(llvm::StringRef table, llvm::StringRef constraint) {
@@ -200,8 +204,8 @@ std::vector<std::string> directStatements(const Op &op, std::vector<std::string>
     std::vector<std::string> keys;
     for (const Constraint &c : op.tableDef.constraints) {
       if (c.kind == ConstraintKind::ForeignKey)
-        keys.push_back(fmt::format("ALTER TABLE {} ADD {}", ident(op.tableDef.name),
-                                   constraintDefinition(c)));
+        keys.push_back(
+            fmt::format("ALTER TABLE {} ADD {}", ident(op.tableDef.name), constraintDefinition(c)));
       else
         inline_.push_back(&c);
     }

@@ -48,7 +48,10 @@ std::string refAction(compiler::RefAction action);
 /// `using`), evaluated over the row a BEFORE trigger is writing:
 /// `(SELECT (expr) FROM (SELECT (NEW).*) AS strata_row)`. PL/pgSQL cannot resolve bare
 /// column names in an assignment: `NEW.c := (id::text)` fails on every write.
-std::string overNewRow(llvm::StringRef expr);
+/// \p aliases (name in the expression, column of the row) provide names that the
+/// expression uses for columns renamed since it was written: `..., NEW."y" AS "x"`.
+std::string overNewRow(llvm::StringRef expr,
+                       llvm::ArrayRef<std::pair<std::string, std::string>> aliases = {});
 
 /// `ALTER TABLE "t" VALIDATE CONSTRAINT "c"`.
 std::string validateConstraint(llvm::StringRef table, llvm::StringRef constraint);

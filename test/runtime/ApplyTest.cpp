@@ -513,7 +513,7 @@ TEST_F(ApplyTest, ResetWhilePendingDropsStrataHelpersOnly) {
   // nodes until finish is strata's.
   ASSERT_TRUE(query(*conn, "CREATE FUNCTION mine() RETURNS int LANGUAGE sql AS 'SELECT 1'; "
                            "CREATE TABLE notes (id int)"));
-  ASSERT_EQ(query(*conn, "SELECT count(*) FROM pg_proc WHERE proname = 't_c_strata_fill'"), "1");
+  ASSERT_EQ(query(*conn, "SELECT count(*) FROM pg_proc WHERE proname = 't_strata_sync'"), "1");
 
   Outcome o = run({"reset", "--yes"});
   ASSERT_EQ(o.exitCode, 0) << show(o);

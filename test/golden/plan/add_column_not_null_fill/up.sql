@@ -19,7 +19,7 @@ COMMIT;
 -- lock: SHARE ROW EXCLUSIVE on "routes" (brief)
 BEGIN;
 SET LOCAL lock_timeout = '1s';
-CREATE OR REPLACE FUNCTION "routes_https_redirect_status_code_strata_fill"() RETURNS trigger LANGUAGE plpgsql AS $strata$
+CREATE OR REPLACE FUNCTION "routes_strata_sync"() RETURNS trigger LANGUAGE plpgsql AS $strata$
 BEGIN
   IF NEW."https_redirect_status_code" IS NULL THEN
     NEW."https_redirect_status_code" := (SELECT (426) FROM (SELECT (NEW).*) AS strata_row);
@@ -27,8 +27,8 @@ BEGIN
   RETURN NEW;
 END
 $strata$;
-DROP TRIGGER IF EXISTS "routes_https_redirect_status_code_strata_fill" ON "routes";
-CREATE TRIGGER "routes_https_redirect_status_code_strata_fill" BEFORE INSERT OR UPDATE ON "routes" FOR EACH ROW EXECUTE FUNCTION "routes_https_redirect_status_code_strata_fill"();
+DROP TRIGGER IF EXISTS "routes_strata_sync" ON "routes";
+CREATE TRIGGER "routes_strata_sync" BEFORE INSERT OR UPDATE ON "routes" FOR EACH ROW EXECUTE FUNCTION "routes_strata_sync"();
 COMMIT;
 
 -- step 3: core@1.1.0: fill "routes"."https_redirect_status_code" on existing rows (test/golden/plan/add_column_not_null_fill/input.strata:15:7)
@@ -73,19 +73,20 @@ ALTER TABLE "routes" ADD COLUMN "slug" text;
 COMMIT;
 
 -- step 7: core@1.1.0: fill "slug" on rows that old nodes write (test/golden/plan/add_column_not_null_fill/input.strata:16:7)
--- lock: SHARE ROW EXCLUSIVE on "routes" (brief)
+-- lock: none
 BEGIN;
 SET LOCAL lock_timeout = '1s';
-CREATE OR REPLACE FUNCTION "routes_slug_strata_fill"() RETURNS trigger LANGUAGE plpgsql AS $strata$
+CREATE OR REPLACE FUNCTION "routes_strata_sync"() RETURNS trigger LANGUAGE plpgsql AS $strata$
 BEGIN
+  IF NEW."https_redirect_status_code" IS NULL THEN
+    NEW."https_redirect_status_code" := (SELECT (426) FROM (SELECT (NEW).*) AS strata_row);
+  END IF;
   IF NEW."slug" IS NULL THEN
     NEW."slug" := (SELECT ('route-' || id::text) FROM (SELECT (NEW).*) AS strata_row);
   END IF;
   RETURN NEW;
 END
 $strata$;
-DROP TRIGGER IF EXISTS "routes_slug_strata_fill" ON "routes";
-CREATE TRIGGER "routes_slug_strata_fill" BEFORE INSERT OR UPDATE ON "routes" FOR EACH ROW EXECUTE FUNCTION "routes_slug_strata_fill"();
 COMMIT;
 
 -- step 8: core@1.1.0: fill "routes"."slug" on existing rows (test/golden/plan/add_column_not_null_fill/input.strata:16:7)

@@ -8,7 +8,7 @@
 -- transaction block)
 -- 5 steps, 0 non-transactional, 0 destructive; 0 errors, 0 warnings
 
--- step 1: core@1.1.0: "retries" renamed to "max_retries": the new column, nullable and without default while both run (test/golden/plan/rename_column/input.strata:18:7)
+-- step 1: core@1.1.0: "retries" renamed to "max_retries": the new column, nullable and without default until the trigger exists (test/golden/plan/rename_column/input.strata:18:7)
 -- lock: ACCESS EXCLUSIVE on "services" (brief)
 BEGIN;
 SET LOCAL lock_timeout = '1s';
@@ -16,23 +16,30 @@ ALTER TABLE "services" ADD COLUMN "max_retries" integer;
 COMMIT;
 
 -- step 2: core@1.1.0: "retries" renamed to "max_retries": keep both columns in sync while old and new nodes run (test/golden/plan/rename_column/input.strata:18:7)
--- lock: SHARE ROW EXCLUSIVE on "services" (brief)
+-- lock: ACCESS EXCLUSIVE on "services" (brief)
 BEGIN;
 SET LOCAL lock_timeout = '1s';
-CREATE OR REPLACE FUNCTION "services_max_retries_strata_sync"() RETURNS trigger LANGUAGE plpgsql AS $strata$
+CREATE OR REPLACE FUNCTION "services_strata_sync"() RETURNS trigger LANGUAGE plpgsql AS $strata$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    IF NEW."max_retries" IS NULL THEN NEW."max_retries" := NEW."retries"; ELSE NEW."retries" := NEW."max_retries"; END IF;
-  ELSIF NEW."max_retries" IS DISTINCT FROM OLD."max_retries" THEN
-    NEW."retries" := NEW."max_retries";
-  ELSIF NEW."retries" IS DISTINCT FROM OLD."retries" THEN
-    NEW."max_retries" := NEW."retries";
+    IF NEW."retries" IS DISTINCT FROM (5) THEN
+      NEW."max_retries" := NEW."retries";
+    ELSIF NEW."max_retries" IS DISTINCT FROM (5) THEN
+      NEW."retries" := NEW."max_retries";
+    END IF;
+  ELSE
+    IF NEW."max_retries" IS DISTINCT FROM OLD."max_retries" THEN
+      NEW."retries" := NEW."max_retries";
+    ELSIF NEW."retries" IS DISTINCT FROM OLD."retries" THEN
+      NEW."max_retries" := NEW."retries";
+    END IF;
   END IF;
   RETURN NEW;
 END
 $strata$;
-DROP TRIGGER IF EXISTS "services_max_retries_strata_sync" ON "services";
-CREATE TRIGGER "services_max_retries_strata_sync" BEFORE INSERT OR UPDATE ON "services" FOR EACH ROW EXECUTE FUNCTION "services_max_retries_strata_sync"();
+DROP TRIGGER IF EXISTS "services_strata_sync" ON "services";
+CREATE TRIGGER "services_strata_sync" BEFORE INSERT OR UPDATE ON "services" FOR EACH ROW EXECUTE FUNCTION "services_strata_sync"();
+ALTER TABLE "services" ALTER COLUMN "max_retries" SET DEFAULT (5);
 COMMIT;
 
 -- step 3: core@1.1.0: "retries" renamed to "max_retries": copy existing rows in batches (test/golden/plan/rename_column/input.strata:18:7)

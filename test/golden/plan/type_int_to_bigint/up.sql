@@ -20,7 +20,7 @@ COMMIT;
 -- lock: SHARE ROW EXCLUSIVE on "ratelimiting_metrics" (brief)
 BEGIN;
 SET LOCAL lock_timeout = '1s';
-CREATE OR REPLACE FUNCTION "ratelimiting_metrics_value_strata_sync"() RETURNS trigger LANGUAGE plpgsql AS $strata$
+CREATE OR REPLACE FUNCTION "ratelimiting_metrics_strata_sync"() RETURNS trigger LANGUAGE plpgsql AS $strata$
 BEGIN
   IF TG_OP = 'INSERT' OR NEW."value" IS DISTINCT FROM OLD."value" THEN
     NEW."value_strata_new" := (SELECT ("value"::bigint) FROM (SELECT (NEW).*) AS strata_row);
@@ -28,8 +28,8 @@ BEGIN
   RETURN NEW;
 END
 $strata$;
-DROP TRIGGER IF EXISTS "ratelimiting_metrics_value_strata_sync" ON "ratelimiting_metrics";
-CREATE TRIGGER "ratelimiting_metrics_value_strata_sync" BEFORE INSERT OR UPDATE ON "ratelimiting_metrics" FOR EACH ROW EXECUTE FUNCTION "ratelimiting_metrics_value_strata_sync"();
+DROP TRIGGER IF EXISTS "ratelimiting_metrics_strata_sync" ON "ratelimiting_metrics";
+CREATE TRIGGER "ratelimiting_metrics_strata_sync" BEFORE INSERT OR UPDATE ON "ratelimiting_metrics" FOR EACH ROW EXECUTE FUNCTION "ratelimiting_metrics_strata_sync"();
 COMMIT;
 
 -- step 3: core@1.1.0: "ratelimiting_metrics"."value" becomes bigint: convert existing rows in batches (test/golden/plan/type_int_to_bigint/input.strata:16:7)
