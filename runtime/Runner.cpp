@@ -504,7 +504,11 @@ Runner::decideUp(const compiler::Project &project, const planner::VersionGraph &
     for (const NodeRecord &r : records) {
       auto s = project.findSubsystem(r.subsystem);
       auto v = s ? project.subsystems[*s].findVersion(r.version) : std::nullopt;
-      if (!v || (r.subsystem == c.subsystem && r.version == c.version))
+      // Changed versions are re-run together: only a kept one is in the way.
+      bool rerunToo = llvm::any_of(changed, [&](const NodeRecord &o) {
+        return o.subsystem == r.subsystem && o.version == r.version;
+      });
+      if (!v || rerunToo)
         continue;
       if (llvm::is_contained(graph.closure({{*s, *v}}), ref))
         builtOn.push_back(r.subsystem + "@" + r.version);

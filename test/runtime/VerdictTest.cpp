@@ -154,6 +154,36 @@ TEST_F(VerdictTest, EditedLatestVersionOffersForceAndPlanShowsTheRerun) {
   EXPECT_EQ(run({"status"}).exitCode, 0);
 }
 
+// The decision itself, without a database: --force re-runs changed versions together, and
+// refuses only where a version that stays recorded was built on a changed one.
+TEST(UpDecisionTest, ForceRerunsAChainOfChangedVersionsButNotOneUnderAKeptVersion) {
+  LoadedProject p = load("project.strata", project);
+  ASSERT_TRUE(p.project);
+  auto locate = [](compiler::SourceRange) { return std::string(); };
+  auto recordsWith = [&](std::vector<std::string> changed) {
+    std::vector<runtime::NodeRecord> records;
+    for (const compiler::Version &v : p.project->subsystems[0].versions)
+      records.push_back(
+          {"app", v.text, llvm::is_contained(changed, v.text) ? "edited" : v.checksum, true});
+    return records;
+  };
+  llvm::Expected<runtime::UpDecision> both = runtime::Runner::decideUp(
+      *p.project, *p.graph, locate, recordsWith({"1.1.0", "1.2.0"}), {}, /*force=*/true);
+  ASSERT_TRUE(!!both) << llvm::toString(both.takeError());
+  EXPECT_EQ(both->rerun.size(), 2u);
+  EXPECT_EQ(both->plan.applies.size(), 2u);
+
+  llvm::Expected<runtime::UpDecision> under = runtime::Runner::decideUp(
+      *p.project, *p.graph, locate, recordsWith({"1.1.0"}), {}, /*force=*/true);
+  ASSERT_FALSE(!!under);
+  EXPECT_THAT(llvm::toString(under.takeError()),
+              HasSubstr("app@1.1.0 changed since it ran, and app@1.2.0 ran after it"));
+  llvm::Expected<runtime::UpDecision> refused = runtime::Runner::decideUp(
+      *p.project, *p.graph, locate, recordsWith({"1.1.0"}), {}, /*force=*/false);
+  ASSERT_FALSE(!!refused);
+  EXPECT_THAT(llvm::toString(refused.takeError()), Not(HasSubstr("--force")));
+}
+
 // --- bug 5: versions pending finish ---------------------------------------------------------
 
 TEST_F(VerdictTest, PlanUpOnAPendingFinishRefusesAsApplyDoes) {
