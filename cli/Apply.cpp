@@ -126,13 +126,28 @@ int runReset(const ResetOptions &options, llvm::raw_ostream &out, llvm::raw_ostr
   ropts.connInfo = options.run.db;
   runtime::Runner runner(*project, graph, [](compiler::SourceRange) { return std::string(); },
                          ropts, out);
-  if (!confirm("Drop every table and type strata created, and strata's state? This cannot be "
-               "undone.",
-               options.yes, err))
-    return ExitFailure;
-  if (llvm::Error e = runner.reset())
-    return report(std::move(e), options.run, err);
-  return ExitOk;
+  // Fix: the prompt named neither the database nor what goes, and `--to`, which reset
+  // offered and ignored, dropped every table all the same. Asked under the runner lock,
+  // with what is really there.
+  llvm::Expected<bool> dropped = runner.reset([&](const runtime::ResetTargets &t) {
+    std::string what = fmt::format("strata reset drops, in database \"{}\" on host \"{}\" at "
+                                   "port \"{}\" (user \"{}\"):\n",
+                                   t.database, t.host, t.port, t.user);
+    auto list = [&](const char *kind, const std::vector<std::string> &names) {
+      if (!names.empty())
+        what += fmt::format("  {}: {}\n", kind, fmt::join(names, ", "));
+    };
+    list("tables", t.tables);
+    list("views", t.views);
+    list("functions", t.functions);
+    list("types", t.types);
+    list("strata's state tables", t.state);
+    err << what;
+    return confirm("Drop them? The data in them is lost; this cannot be undone.", options.yes, err);
+  });
+  if (!dropped)
+    return report(dropped.takeError(), options.run, err);
+  return *dropped ? ExitOk : ExitFailure;
 }
 
 } // namespace strata::cli

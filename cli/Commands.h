@@ -58,6 +58,7 @@ struct PlanOptions {
   std::string to;    ///< targets; empty: every subsystem's latest
   std::string format; ///< text, sql, json, markdown; empty: text, or json with -o
   std::string output; ///< -o FILE
+  bool force = false; ///< with --db: plan what 'apply --force' would run
   bool color = false;
 };
 
@@ -110,7 +111,8 @@ struct StatusOptions {
   std::string cacheDir;
 };
 
-/// `strata status`: exit 0 up to date, 3 needs bootstrap, 4 pending finish, 5 new only.
+/// `strata status`: exit 0 up to date, 3 needs bootstrap, 4 pending finish, 5 new only,
+/// 7 a version changed since it ran.
 /// Uses the status cache (runtime/StatusCache.h): the compiled project's facts and the
 /// declared state in stored form, so that a warm run neither compiles the sources nor
 /// builds the scratch schema of the drift check; the records and the live catalog are

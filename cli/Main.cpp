@@ -59,6 +59,8 @@ int main(int argc, char **argv) {
   planCmd->add_option("--format", plan.format, "text, sql, json or markdown")
       ->check(CLI::IsMember({"text", "sql", "json", "markdown"}));
   planCmd->add_option("-o,--output", plan.output, "Write the plan to FILE (JSON unless --format)");
+  planCmd->add_flag("--force,-f", plan.force,
+                    "With --db: plan what 'apply --force' would run (see apply --help)");
 
   GraphOptions graphOpts;
   std::string graphSource;
@@ -108,7 +110,8 @@ int main(int argc, char **argv) {
                       "Neither read nor write the status cache (also STRATA_NO_CACHE=1)");
   statusCmd->footer(
       "Exit codes: 0 up to date, 3 needs bootstrap, 4 pending finish, 5 new versions to run "
-      "(Kong's 'migrations list').\nWith --app: 0 may start (up to date, or inside the "
+      "(Kong's 'migrations list'), 7 a version changed since it ran (apply refuses it).\nWith "
+      "--app: 0 may start (up to date, or inside the "
       "blue/green window), 1 error, 3 needs bootstrap, 5 needs up, 6 too new (a newer "
       "finish ran: upgrade the application).");
 
@@ -117,6 +120,10 @@ int main(int argc, char **argv) {
   CLI::App *resetCmd =
       app.add_subcommand("reset", "Drop everything strata created, after confirmation");
   addRunOptions(resetCmd, reset.run, resetSource);
+  // Not --to: reset drops everything strata created. Dropping only what came after a
+  // version would be a downgrade, which strata does not do (there are no down migrations,
+  // and the data of what goes is lost).
+  resetCmd->remove_option(resetCmd->get_option("--to"));
   resetCmd->add_flag("--yes,-y", reset.yes, "Do not ask for confirmation");
 
   FmtOptions fmtOpts;

@@ -46,6 +46,7 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
     err << "strata: error: give either --db or --from, not both\n";
     return ExitUsage;
   }
+  std::optional<planner::Plan> dbPlan; ///< with --db: the plan apply would run
   if (!options.db.empty()) {
     // The starting point is what the database recorded, read the way apply reads it.
     llvm::Expected<runtime::Connection> conn = runtime::Connection::open(options.db);
@@ -67,21 +68,62 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
           << "\n";
       return ExitFailure;
     }
-    if (records->empty() && *phase != planner::Phase::Bootstrap) {
-      err << "strata: error: the database needs bootstrap; plan 'bootstrap' instead\n";
+    // Fix: the dry run decides as apply does, refusals included: it printed steps (or
+    // "nothing to do") and exited 0 where apply refused an edited version or new versions
+    // on top of a pending finish.
+    std::optional<planner::Plan> decided;
+    llvm::Error refused = llvm::Error::success();
+    switch (*phase) {
+    case planner::Phase::Up: {
+      llvm::Expected<runtime::UpDecision> d = runtime::Runner::decideUp(
+          *project, graph, locatorFor(compilation), *records, request.targets, options.force);
+      if (d)
+        decided = std::move(d->plan);
+      else
+        refused = d.takeError();
+      break;
+    }
+    case planner::Phase::Finish: {
+      if (records->empty()) {
+        refused =
+            llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                    "the database needs bootstrap; run 'strata apply bootstrap'");
+        break;
+      }
+      llvm::Expected<runtime::FinishDecision> d = runtime::Runner::decideFinish(
+          *project, graph, locatorFor(compilation), *records, request.targets);
+      if (d)
+        decided = std::move(d->plan);
+      else
+        refused = d.takeError();
+      break;
+    }
+    case planner::Phase::Bootstrap: {
+      if (!records->empty()) {
+        refused = llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            "the database is already bootstrapped; run 'strata apply up' to upgrade it");
+        break;
+      }
+      llvm::Expected<planner::Plan> p =
+          planner::makePlan(*project, graph, request, locatorFor(compilation));
+      if (!p) {
+        refused = p.takeError();
+        break;
+      }
+      if (llvm::Error e = runtime::Runner::checkBootstrapInto(*conn, *project, *p))
+        refused = std::move(e);
+      else
+        decided = std::move(*p);
+      break;
+    }
+    }
+    if (refused) {
+      err << "strata: error: "
+          << runtime::redactSecretsIn(llvm::toString(std::move(refused)), options.db) << "\n";
       return ExitFailure;
     }
-    std::vector<runtime::NodeRecord> changed;
-    llvm::Expected<planner::StartingPoint> start =
-        runtime::Runner::startingPoint(*project, *records, false, &changed);
-    if (!start) {
-      err << "strata: error: " << llvm::toString(start.takeError()) << "\n";
-      return ExitFailure;
-    }
-    for (const runtime::NodeRecord &r : changed)
-      err << "strata: warning: " << r.subsystem << "@" << r.version
-          << " changed since it ran (checksum differs); 'apply' will refuse it\n";
-    request.start = std::move(*start);
+    dbPlan = std::move(decided);
   }
   auto from = parseVersionsFlag(*project, "--from", options.from, err);
   if (!from)
@@ -89,7 +131,8 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
   if (!from->empty())
     request.start = planner::startingPointFrom(graph, *from);
   llvm::Expected<planner::Plan> plan =
-      planner::makePlan(*project, graph, request, locatorFor(compilation));
+      dbPlan ? llvm::Expected<planner::Plan>(std::move(*dbPlan))
+             : planner::makePlan(*project, graph, request, locatorFor(compilation));
   if (!plan) {
     err << "strata: error: " << llvm::toString(plan.takeError()) << "\n";
     return ExitFailure;

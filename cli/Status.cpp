@@ -51,6 +51,21 @@ std::string statusText(const runtime::DatabaseStatus &status) {
   case runtime::StatusNewOnly:
     out += "\nrun 'strata apply up' to proceed\n";
     break;
+  case runtime::StatusChanged: {
+    std::vector<std::string> names, news;
+    for (const runtime::SubsystemStatus &s : status.subsystems) {
+      for (const std::string &v : s.changed)
+        names.push_back(s.name + "@" + v);
+      if (!s.changed.empty())
+        news.push_back(fmt::format("'strata new version {} {}'", s.name, s.nextVersion));
+    }
+    out += fmt::format("\n{} changed since {} ran: 'strata apply' refuses {}; restore {} as {} "
+                       "ran and put the change in a new version ({})\n",
+                       fmt::join(names, ", "), names.size() == 1 ? "it" : "they",
+                       names.size() == 1 ? "it" : "them", names.size() == 1 ? "it" : "them",
+                       names.size() == 1 ? "it" : "they", fmt::join(news, ", "));
+    break;
+  }
   case runtime::StatusNeedsBootstrap:
     break;
   }

@@ -114,8 +114,10 @@ private:
       if (invalid)
         invalidVersions[s].insert(index);
       if (!vd->explicitParents) {
-        if (index > 0)
+        if (index > 0) {
           version.parents.push_back(index - 1);
+          reportOutOfOrder(s, version, invalid);
+        }
       } else {
         for (const ParentRef &parent : vd->parents) {
           if (parent.version == vd->version) {
@@ -152,6 +154,32 @@ private:
         diags.report(DiagID::ErrUnknownBaseline, decl->baselineRange, decl->baseline.str(),
                      subsystem.name);
     }
+  }
+
+  /// Fix: a `version "1.0.1"` written after "1.1.0" silently became its child, with every
+  /// change of 1.1.0 in it. An error rather than a warning: the guess is almost never what
+  /// was meant (a patch of an older release line), and once a database has run it the
+  /// history cannot change. `after` says either meaning explicitly.
+  void reportOutOfOrder(unsigned s, const Version &version, bool invalid) {
+    const Subsystem &subsystem = project.subsystems[s];
+    const Version &previous = subsystem.versions.back();
+    if (invalid || invalidVersions[s].count(subsystem.versions.size() - 1) ||
+        !(version.semver < previous.semver))
+      return;
+    const Version *branch = nullptr; // the highest version declared so far below this one
+    for (const Version &v : subsystem.versions)
+      if (v.semver < version.semver && (!branch || branch->semver < v.semver))
+        branch = &v;
+    std::string advice =
+        branch ? fmt::format("write 'after \"{}\"' to make it follow \"{}\", or 'after \"{}\"' "
+                             "if it does follow \"{}\"",
+                             branch->text, branch->text, previous.text, previous.text)
+               : fmt::format("write 'after \"{}\"' if it does follow \"{}\"", previous.text,
+                             previous.text);
+    diags
+        .report(DiagID::ErrVersionBelowImplicitParent, version.nameRange, version.text,
+                previous.text, advice)
+        .note(DiagID::NoteImplicitParent, previous.nameRange, previous.text);
   }
 
   std::optional<ResolvedRequirement> resolve(unsigned s, const Requirement &req) {

@@ -2246,6 +2246,28 @@ llvm::Expected<Plan> makePlan(const Project &project, const VersionGraph &graph,
   for (VersionRef e : executed)
     if (!neededSet.count(e))
       divergent.push_back(project.describe(e));
+  // Fix: a target older than what ran was reported as "on another branch". It is a
+  // downgrade: an executed version that the target of its own subsystem is an ancestor of.
+  // Named by the newest such version: the one with the most ancestors.
+  std::optional<std::pair<VersionRef, VersionRef>> downgrade; // (executed, target)
+  size_t ancestors = 0;
+  for (VersionRef e : executed) {
+    if (neededSet.count(e))
+      continue;
+    std::vector<VersionRef> closure = graph.closure({e});
+    for (VersionRef t : targets)
+      if (t.subsystem == e.subsystem && llvm::is_contained(closure, t) &&
+          (!downgrade || closure.size() > ancestors)) {
+        downgrade = {e, t};
+        ancestors = closure.size();
+      }
+  }
+  if (downgrade)
+    return failure(fmt::format(
+        "the database has {}, newer than the target {}: that is a downgrade, which strata does "
+        "not do (there are no down migrations); target {} or a later version",
+        project.describe(downgrade->first), project.describe(downgrade->second),
+        project.describe(downgrade->first)));
   if (!divergent.empty()) {
     std::vector<std::string> targetNames;
     for (VersionRef t : targets)

@@ -221,6 +221,15 @@ llvm::Expected<Result> Connection::execParams(llvm::StringRef sql,
                             /*paramFormats=*/nullptr, /*resultFormat=*/0));
 }
 
+namespace {
+std::string orEmpty(const char *text) { return text ? std::string(text) : std::string(); }
+} // namespace
+
+std::string Connection::host() const { return orEmpty(PQhost(conn)); }
+std::string Connection::port() const { return orEmpty(PQport(conn)); }
+std::string Connection::database() const { return orEmpty(PQdb(conn)); }
+std::string Connection::user() const { return orEmpty(PQuser(conn)); }
+
 bool Connection::inTransaction() const {
   assert(conn && "use of a moved-from Connection");
   PGTransactionStatusType status = PQtransactionStatus(conn);

@@ -52,6 +52,13 @@ public:
   llvm::Expected<Result> execParams(llvm::StringRef sql,
                                     llvm::ArrayRef<std::optional<std::string>> params);
 
+  /// Where the session is connected, as libpq resolved it (PQhost, PQport, PQdb, PQuser):
+  /// what a confirmation names, as psql's \conninfo does. A socket's host is its directory.
+  std::string host() const;
+  std::string port() const;
+  std::string database() const;
+  std::string user() const;
+
   /// Whether the session is inside a transaction block (open or aborted).
   bool inTransaction() const;
 

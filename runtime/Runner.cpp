@@ -34,11 +34,16 @@ int64_t millisSince(std::chrono::steady_clock::time_point start) {
 StatusCode DatabaseStatus::code() const {
   if (needsBootstrap)
     return StatusNeedsBootstrap;
-  bool pending = false, fresh = false;
+  bool pending = false, fresh = false, changed = false;
   for (const SubsystemStatus &s : subsystems) {
     pending |= !s.pending.empty();
     fresh |= !s.fresh.empty();
+    changed |= !s.changed.empty();
   }
+  // Fix: an edited version said "up to date" (exit 0) while apply refused it, so a CI gate
+  // on status passed. It comes first: neither up nor finish runs until it is restored.
+  if (changed)
+    return StatusChanged;
   if (pending)
     return StatusPendingFinish;
   if (fresh)
@@ -328,6 +333,63 @@ llvm::Error Runner::recordBootstrap(Session &session, const planner::Plan &plan)
   return llvm::Error::success();
 }
 
+llvm::Error Runner::checkBootstrapInto(Connection &conn, const compiler::Project &project,
+                                       const planner::Plan &plan) {
+  StateStore store(conn);
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return exists.takeError();
+  if (*exists) {
+    llvm::Expected<std::map<StepKey, StepRecord>> steps = store.steps();
+    if (!steps)
+      return steps.takeError();
+    if (llvm::any_of(*steps, [](const auto &s) { return s.first.phase == "bootstrap"; }))
+      return llvm::Error::success(); // resuming: its own tables are expected
+  }
+  std::vector<compiler::VersionRef> targets;
+  std::vector<std::string> targetNames;
+  for (const planner::NodeId &n : plan.to) {
+    auto s = project.findSubsystem(n.subsystem);
+    auto v = s ? project.subsystems[*s].findVersion(n.version) : std::nullopt;
+    if (!v)
+      continue;
+    targets.push_back({*s, *v});
+    targetNames.push_back(nodeName(n));
+  }
+  compiler::Schema declared = declaredState(project, targets);
+  std::vector<std::string> tables, types;
+  for (const auto &[name, _] : declared.tables())
+    tables.push_back(planner::sql::literal(name));
+  for (const auto &[name, _] : declared.enums())
+    types.push_back(planner::sql::literal(name));
+  if (tables.empty() && types.empty())
+    return llvm::Error::success();
+  // Fix: bootstrap into a database that already had the tables failed late, at the first
+  // CREATE that clashed, with no word of `apply baseline`. Any relation of the schema
+  // counts (an index or a view holds a table's name as well).
+  llvm::Expected<Result> found = conn.exec(fmt::format(
+      "SELECT kind, name FROM (SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'i' THEN "
+      "'index' WHEN 'S' THEN 'sequence' ELSE 'table' END AS kind, c.relname::text AS name "
+      "FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = "
+      "ANY (ARRAY[{}]::text[]) UNION ALL SELECT 'type', t.typname::text FROM pg_type t WHERE "
+      "t.typnamespace = current_schema()::regnamespace AND t.typtype <> 'c' AND t.typname = "
+      "ANY (ARRAY[{}]::text[])) x ORDER BY kind, name",
+      tables.empty() ? "NULL" : fmt::format("{}", fmt::join(tables, ", ")),
+      types.empty() ? "NULL" : fmt::format("{}", fmt::join(types, ", "))));
+  if (!found)
+    return found.takeError();
+  if (found->rows() == 0)
+    return llvm::Error::success();
+  std::vector<std::string> names;
+  for (int i = 0; i < found->rows(); ++i)
+    names.push_back(fmt::format("{} \"{}\"", found->get(i, 0).str(), found->get(i, 1).str()));
+  return failure(fmt::format(
+      "the database already has {} that bootstrap would create: bootstrap needs a database "
+      "without them; to adopt a database built by these versions, record it with 'strata "
+      "apply baseline --to {}' (see docs/adopting.md); nothing was run",
+      fmt::join(names, ", "), fmt::join(targetNames, ",")));
+}
+
 llvm::Error Runner::bootstrap() {
   llvm::Expected<std::unique_ptr<Session>> session = open();
   if (!session)
@@ -343,14 +405,16 @@ llvm::Error Runner::bootstrap() {
     if (!records->empty())
       return failure("the database is already bootstrapped; run 'strata apply up' to upgrade it");
   }
-  if (llvm::Error err = store.ensure(options.strataVersion))
-    return err;
   planner::PlanRequest request;
   request.phase = planner::Phase::Bootstrap;
   request.targets = options.targets;
   llvm::Expected<planner::Plan> plan = planner::makePlan(project, graph, request, locate);
   if (!plan)
     return plan.takeError();
+  if (llvm::Error err = checkBootstrapInto((*session)->work, project, *plan))
+    return err;
+  if (llvm::Error err = store.ensure(options.strataVersion))
+    return err;
   log << "bootstrapping the database...\n";
   // Bootstrap steps belong to the target nodes; every node they contain is recorded.
   if (llvm::Error err = runSteps(**session, *plan, planner::Phase::Bootstrap, plan->to, {},
@@ -358,8 +422,134 @@ llvm::Error Runner::bootstrap() {
     return err;
   if (llvm::Error err = recordBootstrap(**session, *plan))
     return err;
-  log << "database is up to date\n";
+  // Fix: a bootstrap --to an old release said "database is up to date" while status then
+  // exited 5. The verdict is status's own, against every subsystem's latest version.
+  std::vector<NodeRecord> recorded;
+  for (const planner::NodeId &n : plan->applies)
+    recorded.push_back({n.subsystem, n.version, n.checksum, true});
+  DatabaseStatus after = statusOf(StatusFacts::of(project, graph), true, recorded, {});
+  std::vector<std::string> newer;
+  for (const SubsystemStatus &s : after.subsystems)
+    for (const std::string &v : s.fresh)
+      newer.push_back(s.name + "@" + v);
+  if (newer.empty()) {
+    log << "database is up to date\n";
+    return llvm::Error::success();
+  }
+  std::vector<std::string> at;
+  for (const planner::NodeId &n : plan->to)
+    at.push_back(nodeName(n));
+  log << fmt::format("database is at {}; newer versions are not applied: {}; run 'strata apply "
+                     "up' to proceed\n",
+                     fmt::join(at, ", "), fmt::join(newer, ", "));
   return llvm::Error::success();
+}
+
+namespace {
+/// A version number to suggest for `strata new version`: the patch after the subsystem's
+/// highest version.
+std::string nextVersion(const compiler::Subsystem &sub) {
+  std::vector<std::string> texts;
+  for (const compiler::Version &v : sub.versions)
+    texts.push_back(v.text);
+  return nextPatchVersion(texts);
+}
+
+/// The advice for versions edited after they ran: what always works is to leave them as
+/// they ran and put the change in a new version; --force only where it would run.
+std::string changedAdvice(const compiler::Project &project, const std::vector<NodeRecord> &changed,
+                          bool forceWouldRun) {
+  std::vector<std::string> names, news;
+  std::set<std::string> subsystems;
+  for (const NodeRecord &r : changed) {
+    names.push_back(r.subsystem + "@" + r.version);
+    if (subsystems.insert(r.subsystem).second)
+      news.push_back(
+          fmt::format("'strata new version {} {}'", r.subsystem,
+                      nextVersion(project.subsystems[*project.findSubsystem(r.subsystem)])));
+  }
+  std::string out = fmt::format(
+      "{} changed since {} ran (checksum differs): restore {} as {} ran and put the change in a "
+      "new version ({})",
+      fmt::join(names, ", "), names.size() == 1 ? "it" : "they", names.size() == 1 ? "it" : "them",
+      names.size() == 1 ? "it" : "they", fmt::join(news, ", "));
+  if (forceWouldRun)
+    out += "; or, for a release candidate, re-run it with 'strata apply up --force'";
+  return out;
+}
+
+} // namespace
+
+llvm::Expected<UpDecision>
+Runner::decideUp(const compiler::Project &project, const planner::VersionGraph &graph,
+                 const planner::Locator &locate, const std::vector<NodeRecord> &records,
+                 llvm::ArrayRef<compiler::VersionRef> targets, bool force) {
+  if (records.empty())
+    return failure("the database needs bootstrap; run 'strata apply bootstrap'");
+  std::vector<NodeRecord> changed;
+  llvm::Expected<planner::StartingPoint> start = startingPoint(project, records, force, &changed);
+  if (!start)
+    return start.takeError();
+  // Fix: --force re-runs a changed version as new, so what stays recorded must still be
+  // closed under dependencies. A changed version that a kept one was built on (1.0.0
+  // edited under 1.1.0) gave the planner a start without its base, and it crashed; the
+  // records had already been deleted by then. Checked before the refusal without
+  // --force, so that the refusal offers --force only where it would run.
+  std::vector<std::string> builtOnAll;
+  const NodeRecord *builtOnChanged = nullptr;
+  for (const NodeRecord &c : changed) {
+    unsigned sub = *project.findSubsystem(c.subsystem); // startingPoint knew it
+    compiler::VersionRef ref{sub, *project.subsystems[sub].findVersion(c.version)};
+    std::vector<std::string> builtOn;
+    for (const NodeRecord &r : records) {
+      auto s = project.findSubsystem(r.subsystem);
+      auto v = s ? project.subsystems[*s].findVersion(r.version) : std::nullopt;
+      // Changed versions are re-run together: only a kept one is in the way.
+      bool rerunToo = llvm::any_of(changed, [&](const NodeRecord &o) {
+        return o.subsystem == r.subsystem && o.version == r.version;
+      });
+      if (!v || rerunToo)
+        continue;
+      if (llvm::is_contained(graph.closure({{*s, *v}}), ref))
+        builtOn.push_back(r.subsystem + "@" + r.version);
+    }
+    if (!builtOn.empty() && !builtOnChanged) {
+      builtOnChanged = &c;
+      builtOnAll = std::move(builtOn);
+    }
+  }
+  if (!changed.empty() && !force)
+    return failure(changedAdvice(project, changed, /*forceWouldRun=*/!builtOnChanged));
+  if (builtOnChanged)
+    return failure(fmt::format(
+        "{}@{} changed since it ran, and {} ran after it: --force re-runs a changed version "
+        "only when no version that ran was built on it; {}",
+        builtOnChanged->subsystem, builtOnChanged->version, fmt::join(builtOnAll, ", "),
+        changedAdvice(project, {*builtOnChanged}, /*forceWouldRun=*/false)));
+  UpDecision decision;
+  decision.rerun = changed;
+  for (const planner::StartingPoint::Entry &e : start->executed)
+    if (!e.finished)
+      decision.pending.push_back(project.describe(e.node));
+  planner::PlanRequest request;
+  request.phase = planner::Phase::Up;
+  request.targets.assign(targets.begin(), targets.end());
+  request.start = *start;
+  llvm::Expected<planner::Plan> plan = planner::makePlan(project, graph, request, locate);
+  if (!plan)
+    return plan.takeError();
+  decision.plan = std::move(*plan);
+  // Fix: nothing to do is success even with versions pending finish. Checked before the
+  // pending refusal, so that the second of two identical `apply up` (two deploy jobs, the
+  // waiter of the runner lock) finds the work done instead of failing on the pending
+  // finish the first one left, as it should.
+  if (decision.nothingToDo())
+    return decision;
+  if (!decision.pending.empty() && !force)
+    return failure(fmt::format("the database has versions pending finish: {}; run 'strata apply "
+                               "finish' once no old node runs (or --force to upgrade anyway)",
+                               fmt::join(decision.pending, ", ")));
+  return decision;
 }
 
 llvm::Error Runner::up() {
@@ -374,67 +564,19 @@ llvm::Error Runner::up() {
       *exists ? store.nodes() : llvm::Expected<std::vector<NodeRecord>>(std::vector<NodeRecord>{});
   if (!records)
     return records.takeError();
-  if (records->empty())
-    return failure("the database needs bootstrap; run 'strata apply bootstrap'");
-  if (llvm::Error err = store.ensure(options.strataVersion))
-    return err;
-  std::vector<NodeRecord> changed;
-  llvm::Expected<planner::StartingPoint> start =
-      startingPoint(project, *records, options.force, &changed);
-  if (!start)
-    return start.takeError();
-  if (!changed.empty() && !options.force) {
-    std::vector<std::string> names;
-    for (const NodeRecord &r : changed)
-      names.push_back(r.subsystem + "@" + r.version);
-    return failure(fmt::format("{} changed since {} ran (checksum differs); restore the "
-                               "version as it was, or re-run it with --force",
-                               fmt::join(names, ", "), names.size() == 1 ? "it" : "they"));
-  }
-  // Fix: --force re-runs a changed version as new, so what stays recorded must still be
-  // closed under dependencies. A changed version that a kept one was built on (1.0.0
-  // edited under 1.1.0) gave the planner a start without its base, and it crashed; the
-  // records had already been deleted by then.
-  for (const NodeRecord &c : changed) {
-    unsigned sub = *project.findSubsystem(c.subsystem); // startingPoint knew it
-    compiler::VersionRef ref{sub, *project.subsystems[sub].findVersion(c.version)};
-    std::vector<std::string> builtOn;
-    for (const planner::StartingPoint::Entry &e : start->executed)
-      if (!(e.node == ref) && llvm::is_contained(graph.closure({e.node}), ref))
-        builtOn.push_back(project.describe(e.node));
-    if (!builtOn.empty())
-      return failure(fmt::format(
-          "{}@{} changed since it ran, and {} ran after it: --force re-runs a changed version "
-          "only when no version that ran was built on it; restore {}@{} as it was",
-          c.subsystem, c.version, fmt::join(builtOn, ", "), c.subsystem, c.version));
-  }
-  std::vector<std::string> pending;
-  for (const planner::StartingPoint::Entry &e : start->executed)
-    if (!e.finished)
-      pending.push_back(project.describe(e.node));
-  planner::PlanRequest request;
-  request.phase = planner::Phase::Up;
-  request.targets = options.targets;
-  request.start = *start;
-  llvm::Expected<planner::Plan> plan = planner::makePlan(project, graph, request, locate);
-  if (!plan)
-    return plan.takeError();
-  // Fix: nothing to do is success even with versions pending finish. Checked before the
-  // pending refusal, so that the second of two identical `apply up` (two deploy jobs, the
-  // waiter of the runner lock) finds the work done instead of failing on the pending
-  // finish the first one left, as it should.
-  if (plan->applies.empty()) {
+  llvm::Expected<UpDecision> decision =
+      decideUp(project, graph, locate, *records, options.targets, options.force);
+  if (!decision)
+    return decision.takeError();
+  const planner::Plan *plan = &decision->plan;
+  if (decision->nothingToDo()) {
     log << "database is already up to date\n";
-    if (!pending.empty())
+    if (!decision->pending.empty())
       log << fmt::format("pending finish: {}; run 'strata apply finish' once no node of the "
                          "old version runs\n",
-                         fmt::join(pending, ", "));
+                         fmt::join(decision->pending, ", "));
     return llvm::Error::success();
   }
-  if (!pending.empty() && !options.force)
-    return failure(fmt::format("the database has versions pending finish: {}; run 'strata apply "
-                               "finish' once no old node runs (or --force to upgrade anyway)",
-                               fmt::join(pending, ", ")));
   if (plan->hasErrors()) {
     std::string list;
     for (const planner::Finding &f : plan->findings)
@@ -442,12 +584,21 @@ llvm::Error Runner::up() {
         list += fmt::format("\n  {}: error[{}]: {}", f.location, f.code, f.message);
     return failure("the plan is not safe to run:" + list);
   }
+  if (llvm::Error err = store.ensure(options.strataVersion))
+    return err;
   // Forgotten only now that the re-run is sure to start: a refusal above leaves the
   // records as they were. (A re-run cut short resumes as a new version would.)
-  for (const NodeRecord &r : changed)
+  for (const NodeRecord &r : decision->rerun)
     if (llvm::Error err = store.forgetNode(r.subsystem, r.version))
       return err;
+  planner::PlanRequest request;
   request.phase = planner::Phase::Finish;
+  request.targets = options.targets;
+  llvm::Expected<planner::StartingPoint> start =
+      startingPoint(project, *records, options.force, nullptr);
+  if (!start)
+    return start.takeError();
+  request.start = std::move(*start);
   llvm::Expected<planner::Plan> finishPlan = planner::makePlan(project, graph, request, locate);
   if (!finishPlan)
     return finishPlan.takeError();
@@ -472,53 +623,37 @@ llvm::Error Runner::up() {
   return llvm::Error::success();
 }
 
-llvm::Error Runner::finish() {
-  llvm::Expected<std::unique_ptr<Session>> session = open();
-  if (!session)
-    return session.takeError();
-  StateStore store((*session)->work);
-  llvm::Expected<bool> exists = store.exists();
-  if (!exists)
-    return exists.takeError();
-  if (!*exists)
-    return failure("the database needs bootstrap; run 'strata apply bootstrap'");
-  llvm::Expected<std::vector<NodeRecord>> records = store.nodes();
-  if (!records)
-    return records.takeError();
+llvm::Expected<FinishDecision> Runner::decideFinish(const compiler::Project &project,
+                                                    const planner::VersionGraph &graph,
+                                                    const planner::Locator &locate,
+                                                    const std::vector<NodeRecord> &records,
+                                                    llvm::ArrayRef<compiler::VersionRef> targets) {
   std::vector<NodeRecord> changed;
-  // Not options.force: finish re-runs nothing, so changed versions stay what they were
-  // (and are refused below).
+  // Not force: finish re-runs nothing, so changed versions stay what they were (and are
+  // refused below).
   llvm::Expected<planner::StartingPoint> start =
-      startingPoint(project, *records, /*force=*/false, &changed);
+      startingPoint(project, records, /*force=*/false, &changed);
   if (!start)
     return start.takeError();
-  planner::PlanRequest request;
-  request.phase = planner::Phase::Finish;
-  request.targets = options.targets;
-  request.start = *start;
+  FinishDecision decision;
   // Finish only what ran up: the pending nodes. (New versions wait for the next up.)
   std::vector<planner::NodeId> pending;
   for (const planner::StartingPoint::Entry &e : start->executed)
     if (!e.finished)
       pending.push_back({project.subsystems[e.node.subsystem].name, project.at(e.node).text,
                          project.at(e.node).checksum});
-  if (pending.empty()) {
-    log << "no versions pending finish\n";
-    return llvm::Error::success();
-  }
   // Fix: finish refused nothing. A version edited after its up ran would get the finish
   // steps of its new text on the schema its old text made (a check dropped that was never
   // added, a NOT NULL on a column filled another way). --force does not help here: the
-  // new text's up has to run first.
-  if (!changed.empty()) {
-    std::vector<std::string> names;
-    for (const NodeRecord &r : changed)
-      names.push_back(r.subsystem + "@" + r.version);
-    return failure(fmt::format("{} changed since {} ran (checksum differs); restore the "
-                               "version as it was, or re-run it with 'strata apply up --force' "
-                               "before finishing",
-                               fmt::join(names, ", "), names.size() == 1 ? "it" : "they"));
-  }
+  // new text's up has to run first, so the advice names what works.
+  if (pending.empty())
+    return decision;
+  if (!changed.empty())
+    return failure(changedAdvice(project, changed, /*forceWouldRun=*/false) + " before finishing");
+  planner::PlanRequest request;
+  request.phase = planner::Phase::Finish;
+  request.targets.assign(targets.begin(), targets.end());
+  request.start = *start;
   // Plan with the pending nodes as targets, so that new versions are not included.
   request.targets.clear();
   for (const planner::StartingPoint::Entry &e : start->executed)
@@ -540,13 +675,38 @@ llvm::Error Runner::finish() {
   if (!plan)
     return plan.takeError();
   // Order the pending nodes as the plan does.
-  std::vector<planner::NodeId> ordered;
   for (const planner::NodeId &n : plan->applies)
     if (llvm::is_contained(pending, n))
-      ordered.push_back(n);
-  if (llvm::Error err = runSteps(**session, *plan, planner::Phase::Finish, ordered, {}))
+      decision.finishes.push_back(n);
+  decision.plan = std::move(*plan);
+  return decision;
+}
+
+llvm::Error Runner::finish() {
+  llvm::Expected<std::unique_ptr<Session>> session = open();
+  if (!session)
+    return session.takeError();
+  StateStore store((*session)->work);
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return exists.takeError();
+  if (!*exists)
+    return failure("the database needs bootstrap; run 'strata apply bootstrap'");
+  llvm::Expected<std::vector<NodeRecord>> records = store.nodes();
+  if (!records)
+    return records.takeError();
+  llvm::Expected<FinishDecision> decision =
+      decideFinish(project, graph, locate, *records, options.targets);
+  if (!decision)
+    return decision.takeError();
+  if (decision->finishes.empty()) {
+    log << "no versions pending finish\n";
+    return llvm::Error::success();
+  }
+  if (llvm::Error err =
+          runSteps(**session, decision->plan, planner::Phase::Finish, decision->finishes, {}))
     return err;
-  log << fmt::format("{} version(s) finished\n", ordered.size());
+  log << fmt::format("{} version(s) finished\n", decision->finishes.size());
   llvm::Expected<DatabaseStatus> after = status();
   if (after && after->code() == StatusNewOnly)
     log << "new versions are available; run 'strata apply up' to proceed\n";
@@ -719,7 +879,7 @@ llvm::Error Runner::baseline() {
   return llvm::Error::success();
 }
 
-llvm::Error Runner::reset() {
+llvm::Expected<bool> Runner::reset(llvm::function_ref<bool(const ResetTargets &)> confirm) {
   llvm::Expected<std::unique_ptr<Session>> session = open();
   if (!session)
     return session.takeError();
@@ -772,6 +932,38 @@ llvm::Error Runner::reset() {
     for (int i = 0; i < fns->rows(); ++i)
       functions.push_back(fns->get(i, 0).str());
   }
+  ResetTargets targets{conn.host(), conn.port(), conn.database(),
+                       conn.user(), {},          {},
+                       functions,   types,       {"strata_nodes", "strata_steps"}};
+  // Only what is there is listed (and dropped): the declared state of every recorded
+  // version names tables that a pending finish has not dropped or a cut-short up has not
+  // created yet.
+  {
+    std::vector<std::string> names;
+    for (const std::string &t : tables)
+      names.push_back(planner::sql::literal(t));
+    for (const std::string &v : views)
+      names.push_back(planner::sql::literal(v));
+    std::set<std::string> present;
+    if (!names.empty()) {
+      llvm::Expected<Result> live = conn.exec(fmt::format(
+          "SELECT relname::text FROM pg_class WHERE relnamespace = current_schema()::regnamespace "
+          "AND relkind IN ('r', 'p', 'v') AND relname = ANY (ARRAY[{}]::text[])",
+          fmt::join(names, ", ")));
+      if (!live)
+        return live.takeError();
+      for (int i = 0; i < live->rows(); ++i)
+        present.insert(live->get(i, 0).str());
+    }
+    for (const std::string &t : tables)
+      if (present.count(t))
+        targets.tables.push_back(t);
+    for (const std::string &v : views)
+      if (!created.findTable(v) && present.count(v))
+        targets.views.push_back(v);
+  }
+  if (!confirm(targets))
+    return false;
   std::string sql = "BEGIN;\n";
   for (const std::string &view : views)
     if (!created.findTable(view))
@@ -790,9 +982,9 @@ llvm::Error Runner::reset() {
       llvm::consumeError(rb.takeError());
     return err;
   }
-  log << fmt::format("dropped {} table(s), {} type(s) and strata's state\n", tables.size(),
+  log << fmt::format("dropped {} table(s), {} type(s) and strata's state\n", targets.tables.size(),
                      types.size());
-  return llvm::Error::success();
+  return true;
 }
 
 } // namespace strata::runtime

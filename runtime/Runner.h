@@ -13,6 +13,7 @@
 #include "runtime/Executor.h"
 #include "runtime/StateStore.h"
 
+#include <llvm/ADT/STLFunctionalExtras.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -28,6 +29,9 @@ enum StatusCode : int {
   StatusNeedsBootstrap = 3,
   StatusPendingFinish = 4,
   StatusNewOnly = 5,
+  /// Not Kong's: a version was edited after it ran, which `apply` refuses until it is
+  /// restored (6 is `status --app`'s "too new").
+  StatusChanged = 7,
 };
 
 struct SubsystemStatus {
@@ -37,12 +41,40 @@ struct SubsystemStatus {
   std::vector<std::string> fresh;   ///< declared, needed by the target, not run
   std::vector<std::string> changed; ///< ran with another checksum
   std::vector<std::string> unknown; ///< recorded but not declared (ignored, as Kong does)
+  /// With changed versions: the version to suggest for the change (`strata new version`).
+  std::string nextVersion;
 };
 
 struct DatabaseStatus {
   bool needsBootstrap = true;
   std::vector<SubsystemStatus> subsystems;
   StatusCode code() const;
+};
+
+/// What `apply up` would do from the database's records: the plan to run, or the refusal
+/// (an llvm::Error from Runner::decideUp). `apply up` runs it and `plan up --db` prints
+/// it, so that the dry run and the run never disagree.
+struct UpDecision {
+  planner::Plan plan;
+  /// Changed versions that --force re-runs: their records are forgotten before the run.
+  std::vector<NodeRecord> rerun;
+  /// Versions pending finish before the run, as "subsystem@version".
+  std::vector<std::string> pending;
+  bool nothingToDo() const { return plan.applies.empty(); }
+};
+
+/// What `apply finish` would do: the plan and the pending versions it finishes, in plan
+/// order (none: "no versions pending finish").
+struct FinishDecision {
+  planner::Plan plan;
+  std::vector<planner::NodeId> finishes;
+};
+
+/// What `strata reset` drops, for its confirmation: named as psql users know a database.
+struct ResetTargets {
+  std::string host, port, database, user;
+  std::vector<std::string> tables, views, functions, types;
+  std::vector<std::string> state; ///< strata's own tables
 };
 
 struct RunnerOptions {
@@ -76,8 +108,34 @@ public:
   /// targets that require a subsystem they do not name.
   llvm::Error baseline();
   /// Drops what strata created: the declared tables and types of the recorded versions,
-  /// then strata's own state tables.
-  llvm::Error reset();
+  /// then strata's own state tables. \p confirm is asked first, under the runner lock,
+  /// with the database and everything that would be dropped; false (no drop) when it
+  /// says no.
+  llvm::Expected<bool> reset(llvm::function_ref<bool(const ResetTargets &)> confirm);
+
+  /// `apply up`'s decision from \p records (see UpDecision): refuses, as `apply up` does,
+  /// a database that needs bootstrap, versions changed since they ran (unless \p force
+  /// can re-run them), and new versions on top of versions pending finish (unless
+  /// \p force). Compatibility errors of the plan are in the plan, not a refusal: `plan`
+  /// prints them, `apply` refuses them.
+  static llvm::Expected<UpDecision>
+  decideUp(const compiler::Project &project, const planner::VersionGraph &graph,
+           const planner::Locator &locate, const std::vector<NodeRecord> &records,
+           llvm::ArrayRef<compiler::VersionRef> targets, bool force);
+  /// `apply finish`'s decision from \p records: refuses versions changed since they ran;
+  /// plans the finish of the pending versions only (new versions wait for the next up).
+  static llvm::Expected<FinishDecision> decideFinish(const compiler::Project &project,
+                                                     const planner::VersionGraph &graph,
+                                                     const planner::Locator &locate,
+                                                     const std::vector<NodeRecord> &records,
+                                                     llvm::ArrayRef<compiler::VersionRef> targets);
+
+  /// Refuses a bootstrap of \p plan into a database that already has tables or types
+  /// that it would create, naming them: strata did not create them, and `apply baseline`
+  /// adopts such a database (docs/adopting.md). A bootstrap that was cut short (steps
+  /// recorded) resumes and is not refused.
+  static llvm::Error checkBootstrapInto(Connection &conn, const compiler::Project &project,
+                                        const planner::Plan &plan);
 
   /// The starting point recorded in the database (read under the lock by apply).
   static llvm::Expected<planner::StartingPoint>

@@ -142,6 +142,23 @@ std::vector<VersionRef> recordedHeads(const StatusFacts &facts,
   return headsOf(facts, nodes);
 }
 
+std::string nextPatchVersion(llvm::ArrayRef<std::string> versionTexts) {
+  std::optional<compiler::SemVer> highest;
+  for (const std::string &text : versionTexts) {
+    llvm::Expected<compiler::SemVer> v = compiler::SemVer::parse(text);
+    if (!v) {
+      llvm::consumeError(v.takeError());
+      continue;
+    }
+    if (!highest || *highest < *v)
+      highest = std::move(*v);
+  }
+  if (!highest)
+    return "VERSION";
+  return std::to_string(highest->major) + "." + std::to_string(highest->minor) + "." +
+         std::to_string(highest->patch + 1);
+}
+
 DatabaseStatus statusOf(const StatusFacts &facts, bool stateExists,
                         const std::vector<NodeRecord> &records,
                         llvm::ArrayRef<VersionRef> named) {
@@ -178,8 +195,15 @@ DatabaseStatus statusOf(const StatusFacts &facts, bool stateExists,
       st.changed.push_back(v.text);
     (rec->executed ? st.executed : st.pending).push_back(v.text);
   }
-  for (unsigned s = 0; s < facts.subsystems.size(); ++s)
+  for (unsigned s = 0; s < facts.subsystems.size(); ++s) {
     out.subsystems[s].name = facts.subsystems[s].name;
+    if (!out.subsystems[s].changed.empty()) {
+      std::vector<std::string> texts;
+      for (const StatusFacts::Version &v : facts.subsystems[s].versions)
+        texts.push_back(v.text);
+      out.subsystems[s].nextVersion = nextPatchVersion(texts);
+    }
+  }
   llvm::StringMap<unsigned> subsystemOf;
   for (unsigned s = 0; s < facts.subsystems.size(); ++s)
     subsystemOf.try_emplace(facts.subsystems[s].name, s);

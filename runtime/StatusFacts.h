@@ -81,6 +81,10 @@ std::vector<compiler::VersionRef> recordedHeads(const StatusFacts &facts,
                                                 const std::vector<NodeRecord> &records,
                                                 std::vector<compiler::VersionRef> *pending);
 
+/// The version to suggest for `strata new version` after versions with these texts: the
+/// patch after the highest (texts that are not versions are skipped).
+std::string nextPatchVersion(llvm::ArrayRef<std::string> versionTexts);
+
 /// `strata status` as a pure function: the state tables exist (\p stateExists) with
 /// \p records; \p targets as in RunnerOptions (empty: every subsystem's latest).
 DatabaseStatus statusOf(const StatusFacts &facts, bool stateExists,

@@ -146,7 +146,12 @@ TEST(StatusOfTest, ListsExecutedPendingNewChangedAndUnknown) {
   EXPECT_EQ(s.unknown, std::vector<std::string>{"99.0.0"});
   ASSERT_FALSE(s.fresh.empty());
   EXPECT_EQ(s.fresh.back(), core.versions[core.latest].text);
-  EXPECT_EQ(status.code(), runtime::StatusPendingFinish);
+  // A changed version comes before the pending finish: apply refuses both up and finish
+  // until it is restored. The new version to suggest follows core's highest, 1.2.0.
+  EXPECT_EQ(status.code(), runtime::StatusChanged);
+  EXPECT_EQ(s.nextVersion, "1.2.1");
+  records[1].checksum = core.versions[1].checksum;
+  EXPECT_EQ(runtime::statusOf(facts, true, records, {}).code(), runtime::StatusPendingFinish);
   // No records: bootstrap, and nothing is listed as new.
   runtime::DatabaseStatus empty = runtime::statusOf(facts, true, {}, {});
   EXPECT_TRUE(empty.needsBootstrap);
