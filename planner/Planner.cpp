@@ -23,6 +23,19 @@ using namespace compiler;
 
 namespace {
 
+/// The advice of C203 (and C204's below). Waiting for a later version does not help: each
+/// version is planned against the nodes of the one before, which still write the column.
+constexpr const char *constraintAdvice =
+    "put it on a new column that old nodes do not write and backfill that, or mark it "
+    "'unsafe \"why\"' if every release already obeys it";
+
+/// \p alter, a change in place of \p column's type, and for a serial column the change of
+/// its sequence's type with it (sql::serialSequenceType).
+std::string withSequenceType(std::string alter, llvm::StringRef table, const Column &column) {
+  std::string sequence = sql::serialSequenceType(table, column);
+  return sequence.empty() ? alter : alter + ";\n" + sequence;
+}
+
 llvm::Error failure(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
@@ -365,6 +378,23 @@ private:
             llvm::is_contained(c.refColumns, column))
           return true;
     return false;
+  }
+  /// The first constraint or index of \p t, or foreign key of another table, that uses
+  /// \p column, as a finding names it (`index "t_c_idx"`); empty when none does.
+  std::string whatUsesColumn(const Table &t, llvm::StringRef column) const {
+    for (const Constraint &c : t.constraints)
+      if (llvm::is_contained(c.columns, column))
+        return fmt::format("{} \"{}\"", constraintKindName(c.kind), c.name);
+    for (const Index &i : t.indexes)
+      for (const IndexColumn &e : i.elems)
+        if (e.column == column)
+          return fmt::format("index \"{}\"", i.name);
+    for (const auto &[_, other] : cur->tables())
+      for (const Constraint &c : other->constraints)
+        if (c.kind == ConstraintKind::ForeignKey && c.refTable == t.name &&
+            llvm::is_contained(c.refColumns, column))
+          return fmt::format("foreign key \"{}\" of \"{}\"", c.name, other->name);
+    return {};
   }
   std::vector<std::string> primaryKey(const Table &t) const {
     if (const Constraint *pk = t.primaryKey())
@@ -976,8 +1006,10 @@ private:
     std::string tbl = sql::ident(op.table), col = sql::ident(op.name);
     std::string usingClause =
         op.usingExpr.empty() ? "" : fmt::format(" USING ({})", op.usingExpr);
-    std::string alter = fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", tbl, col,
-                                    sql::columnType(op.column), usingClause);
+    std::string alter =
+        withSequenceType(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", tbl, col,
+                                     sql::columnType(op.column), usingClause),
+                         tbl, op.column);
     if (columnIsNew(op.table, op.name))
       return addUp(ddl(op, withViewsRecreated(op.table, alter), "column new in this plan",
                        LockMode::AccessExclusive, {op.table}));
@@ -992,20 +1024,30 @@ private:
                                    c->type.str(), op.column.type.str()),
                        LockMode::AccessExclusive, {op.table}));
     bool indexed = columnIsIndexed(t, op.name);
-    if (!isWidening(c->type, op.column.type) || indexed) {
+    // A serial or identity column's values come from its sequence: a shadow column would
+    // get a sequence of its own, starting over, and the old one would go with the old column.
+    bool sequenced = c->generation != ColumnGeneration::None;
+    if (!isWidening(c->type, op.column.type) || indexed || sequenced) {
       incompatible(op, "C204",
-                   indexed ? fmt::format("changing the type of \"{}\".\"{}\", which an index or "
-                                         "constraint uses, needs a rewrite in place",
-                                         op.table, op.name)
-                           : fmt::format("old nodes read and write \"{}\".\"{}\" as {}, which "
+                   indexed ? fmt::format("changing the type of \"{}\".\"{}\", which {} uses, "
+                                         "needs a rewrite in place",
+                                         op.table, op.name, whatUsesColumn(t, op.name))
+                   : sequenced
+                       ? fmt::format("changing the type of \"{}\".\"{}\", whose values come "
+                                     "from a sequence, needs a rewrite in place",
+                                     op.table, op.name)
+                       : fmt::format("old nodes read and write \"{}\".\"{}\" as {}, which "
                                          "{} values do not all fit",
                                          op.table, op.name, c->type.str(),
                                          op.column.type.str()),
-                   "change it in a version after the old nodes are gone, or mark it unsafe");
+                   "add a column of the new type for new nodes and backfill it, or mark it "
+                   "'unsafe \"why\"' to change it in place");
       Step s =
           ddl(op,
-              fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", finishIdent(op.table), col,
-                          sql::columnType(op.column), usingClause),
+              withSequenceType(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}",
+                                           finishIdent(op.table), col,
+                                           sql::columnType(op.column), usingClause),
+                               finishIdent(op.table), op.column),
               "type change in place (rewrites the table)", LockMode::AccessExclusive, {op.table});
       s.rewrites = true;
       lint(op, s, "S105",
@@ -1121,7 +1163,7 @@ private:
                    fmt::format("old nodes can insert rows into \"{}\" that violate unique "
                                "index \"{}\"",
                                op.table, index.name),
-                   "add it in a version after the old nodes are gone, or mark it unsafe");
+                   constraintAdvice);
     Index build = index;
     build.name = nameForUp(index.name);
     Step s = ddl(op, sql::createIndex(op.table, build, true),
@@ -1245,7 +1287,7 @@ private:
                                  op.table,
                                  c.kind == ConstraintKind::Check ? "check" : "foreign key",
                                  c.name),
-                     "add it in a version after the old nodes are gone, or mark it unsafe");
+                     constraintAdvice);
       std::vector<std::string> locked{op.table};
       if (c.kind == ConstraintKind::ForeignKey && c.refTable != op.table)
         locked.push_back(c.refTable);
@@ -1292,7 +1334,7 @@ private:
         incompatible(op, "C203",
                      fmt::format("old nodes can insert rows into \"{}\" that violate {} \"{}\"",
                                  op.table, primary ? "primary key" : "unique", c.name),
-                     "add it in a version after the old nodes are gone, or mark it unsafe");
+                     constraintAdvice);
       // The index takes the constraint's name when attached (PostgreSQL renames it), so a
       // name still held until finish (a redefined key) only needs a temporary index name.
       index.name = nameForUp(c.name, op.table);

@@ -771,6 +771,24 @@ const std::map<std::string, Facts> &allFacts() {
          EXPECT_TRUE(retype.rewrites);
          EXPECT_EQ(retype.lints, std::vector<std::string>{"S105"});
        }},
+      {"type_indexed_column_rejected",
+       [](const Planned &p) {
+         EXPECT_TRUE(p.up.hasErrors());
+         expectNothingIn(p.up);
+         ASSERT_FALSE(p.up.findings.empty());
+         EXPECT_NE(p.up.findings[0].message.find("which index \"targets_weight_idx\" uses"),
+                   std::string::npos)
+             << p.up.findings[0].message;
+         EXPECT_TRUE(step(p.finish, "TYPE bigint").rewrites);
+       }},
+      {"type_serial_to_bigint_unsafe",
+       [](const Planned &p) {
+         EXPECT_FALSE(p.up.hasErrors());
+         expectNothingIn(p.up);
+         const Step &retype = step(p.finish, "TYPE bigint");
+         EXPECT_EQ(retype.sql.find("bigserial"), std::string::npos) << retype.sql;
+         EXPECT_NE(retype.sql.find("ALTER SEQUENCE %s AS bigint"), std::string::npos) << retype.sql;
+       }},
       {"rename_table",
        [](const Planned &p) {
          ASSERT_EQ(p.up.steps.size(), 1u);
