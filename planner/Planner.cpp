@@ -497,6 +497,43 @@ private:
   }
 
   /// C212: a constraint the new version drops binds new nodes until finish drops it.
+  void droppedKey(const std::string &tableName, llvm::StringRef kind, const std::string &name,
+                  std::vector<std::string> columns) {
+    llvm::sort(columns);
+    keysDroppedInFinish[tableName].push_back(
+        {kind.str(), name,
+         fmt::format("{}@{}", project.subsystems[current.subsystem].name, project.at(current).text),
+         std::move(columns)});
+  }
+
+  /// PostgreSQL binds a new foreign key to a unique index of the referenced columns that
+  /// exists when it is added, the oldest when there are several. In up, a key this plan
+  /// drops in finish is still there: the foreign key would depend on it and finish could not
+  /// drop it ("cannot drop constraint ... because other objects depend on it"). Refused,
+  /// with no waiver: the upgrade cannot complete. In two plans it can.
+  void foreignKeyOnDroppedKey(const Op &op, const Constraint &fk) {
+    assert(fk.kind == ConstraintKind::ForeignKey && "not a foreign key");
+    auto dropped = keysDroppedInFinish.find(fk.refTable);
+    if (dropped == keysDroppedInFinish.end())
+      return;
+    std::vector<std::string> columns = fk.refColumns;
+    if (columns.empty())
+      if (const Table *ref = cur->findTable(fk.refTable))
+        columns = primaryKey(*ref);
+    std::vector<std::string> shown = fk.refColumns.empty() ? columns : fk.refColumns;
+    llvm::sort(columns);
+    for (const DroppedKey &key : dropped->second)
+      if (key.columns == columns)
+        return finding(
+            op, "C207", true,
+            fmt::format("foreign key \"{}\" references \"{}\" ({}), whose {} \"{}\" this plan "
+                        "drops in finish: PostgreSQL would bind the new key to it, and finish "
+                        "could not drop it; split the upgrade: run up and finish to {} first, "
+                        "then upgrade on",
+                        fk.name, fk.refTable, fmt::join(shown, ", "), key.kind, key.name,
+                        key.node));
+  }
+
   void keptUntilFinish(const Op &op, llvm::StringRef kind, llvm::StringRef name) {
     finding(op, "C212", false,
             fmt::format("{} \"{}\" of \"{}\" stays until finish, for old nodes: until then new "
@@ -644,8 +681,14 @@ private:
         return addUp(ddl(op, "DROP INDEX " + sql::ident(op.name), "table new in this plan",
                          LockMode::AccessExclusive, {op.table}));
       relationsDroppedInFinish.insert(op.name);
-      if (const Index *index = table(op.table).findIndex(op.name); index && index->unique)
+      if (const Index *index = table(op.table).findIndex(op.name); index && index->unique) {
         keptUntilFinish(op, "unique index", op.name);
+        std::vector<std::string> columns;
+        for (const IndexColumn &e : index->elems)
+          columns.push_back(e.column);
+        if (index->where.empty() && !llvm::is_contained(columns, std::string()))
+          droppedKey(op.table, "unique index", op.name, columns);
+      }
       Step s = ddl(op, "DROP INDEX CONCURRENTLY IF EXISTS " + sql::ident(op.name),
                    "old nodes' queries may use it; concurrently, so writes go on",
                    LockMode::ShareUpdateExclusive, {op.table});
@@ -672,8 +715,10 @@ private:
       constraintsDroppedInFinish.insert({op.table, op.name});
       if (const Constraint *c = table(op.table).findConstraint(op.name)) {
         keptUntilFinish(op, constraintKindName(c->kind), op.name);
-        if (c->kind == ConstraintKind::PrimaryKey || c->kind == ConstraintKind::Unique)
+        if (c->kind == ConstraintKind::PrimaryKey || c->kind == ConstraintKind::Unique) {
           relationsDroppedInFinish.insert(op.name);
+          droppedKey(op.table, constraintKindName(c->kind), op.name, c->columns);
+        }
         if (c->kind == ConstraintKind::PrimaryKey)
           primaryKeyDroppedInFinish.insert(op.table);
       }
@@ -733,6 +778,8 @@ private:
     std::vector<std::string> locked{t.name};
     for (const Constraint &c : t.constraints) {
       constraints.push_back(&c);
+      if (c.kind == ConstraintKind::ForeignKey)
+        foreignKeyOnDroppedKey(op, c);
       if (c.kind == ConstraintKind::ForeignKey && c.refTable != t.name &&
           !llvm::is_contained(locked, c.refTable))
         locked.push_back(c.refTable);
@@ -1263,6 +1310,8 @@ private:
   void addConstraint(const Op &op) {
     const Constraint &c = op.constraint;
     std::string tbl = sql::ident(op.table);
+    if (c.kind == ConstraintKind::ForeignKey)
+      foreignKeyOnDroppedKey(op, c);
     if (tableIsNew(op.table)) {
       // A foreign key also takes SHARE ROW EXCLUSIVE on the table it references, which
       // other nodes may be using: that is the lock to show (as for CREATE TABLE).
@@ -1401,6 +1450,13 @@ private:
   std::set<std::pair<std::string, std::string>> constraintsDroppedInFinish;
   /// Tables whose primary key is dropped in finish: a new one can only be attached then.
   std::set<std::string> primaryKeyDroppedInFinish;
+  /// Unique keys (primary keys, unique constraints, plain unique indexes) this plan drops in
+  /// finish, by table: a foreign key added in up on the same columns may bind to one of them.
+  struct DroppedKey {
+    std::string kind, name, node;
+    std::vector<std::string> columns; ///< sorted
+  };
+  std::map<std::string, std::vector<DroppedKey>> keysDroppedInFinish;
   std::vector<Step> pendingValidations;
   /// Views created in up that keep a table renamed in this plan available under its old
   /// names, by the table's current name.

@@ -771,6 +771,16 @@ const std::map<std::string, Facts> &allFacts() {
          EXPECT_TRUE(retype.rewrites);
          EXPECT_EQ(retype.lints, std::vector<std::string>{"S105"});
        }},
+      {"fk_on_key_dropped_in_finish_rejected",
+       [](const Planned &p) {
+         EXPECT_TRUE(p.up.hasErrors());
+         bool found = false;
+         for (const Finding &f : p.up.findings)
+           found = found || (f.code == "C207" && f.error &&
+                             f.message.find("\"plugins_id_key\"") != std::string::npos &&
+                             f.message.find("core@1.1.0") != std::string::npos);
+         EXPECT_TRUE(found) << "C207 names the key in the way and the version to stop at";
+       }},
       {"type_indexed_column_rejected",
        [](const Planned &p) {
          EXPECT_TRUE(p.up.hasErrors());
