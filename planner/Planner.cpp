@@ -1084,16 +1084,15 @@ private:
                                      "from a sequence, needs a rewrite in place",
                                      op.table, op.name)
                        : fmt::format("old nodes read and write \"{}\".\"{}\" as {}, which "
-                                         "{} values do not all fit",
-                                         op.table, op.name, c->type.str(),
-                                         op.column.type.str()),
+                                     "{} values do not all fit",
+                                     op.table, op.name, c->type.str(), op.column.type.str()),
                    "add a column of the new type for new nodes and backfill it, or mark it "
                    "'unsafe \"why\"' to change it in place");
       Step s =
           ddl(op,
               withSequenceType(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}",
-                                           finishIdent(op.table), col,
-                                           sql::columnType(op.column), usingClause),
+                                           finishIdent(op.table), col, sql::columnType(op.column),
+                                           usingClause),
                                finishIdent(op.table), op.column),
               "type change in place (rewrites the table)", LockMode::AccessExclusive, {op.table});
       s.rewrites = true;
@@ -1334,8 +1333,7 @@ private:
         incompatible(op, "C203",
                      fmt::format("old nodes can write rows into \"{}\" that violate {} \"{}\"",
                                  op.table,
-                                 c.kind == ConstraintKind::Check ? "check" : "foreign key",
-                                 c.name),
+                                 c.kind == ConstraintKind::Check ? "check" : "foreign key", c.name),
                      constraintAdvice);
       std::vector<std::string> locked{op.table};
       if (c.kind == ConstraintKind::ForeignKey && c.refTable != op.table)
