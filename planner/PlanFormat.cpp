@@ -779,6 +779,9 @@ std::string nothingToDo(const Plan &plan) {
   case Phase::Up:
     // New versions whose up is empty still run: `apply up` records them, and their
     // finish (drops, say) waits for it. "Up to date" would send the reader away.
+    if (!plan.applies.empty() && plan.hasErrors())
+      return fmt::format("no step in up for {}, and the errors below block the plan",
+                         nodeList(plan.applies, ""));
     if (!plan.applies.empty())
       return fmt::format("no step in up: {} {} nothing until finish; 'strata apply up' "
                          "records {}, then 'strata apply finish' runs the rest",

@@ -714,6 +714,12 @@ TEST(PlanFormat, AnUpWithoutStepsButNewVersionsIsNotUpToDate) {
   EXPECT_NE(renderSql(p).find("\n-- " + line + "\n"), std::string::npos);
   EXPECT_NE(renderMarkdown(p).find("\n" + line + "\n"), std::string::npos);
   EXPECT_EQ(renderText(p, {false}).find("up to date"), std::string::npos);
+  // A plan that errors block cannot be applied: the line says so instead.
+  Finding error;
+  error.code = "C204";
+  error.error = true;
+  p.findings.push_back(error);
+  EXPECT_EQ(nothingToDo(p), "no step in up for core@1.1.0, and the errors below block the plan");
 }
 
 TEST(PlanFormat, HeaderShortensALongHistoryAndJsonKeepsIt) {
