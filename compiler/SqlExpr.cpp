@@ -16,11 +16,48 @@ namespace strata::compiler {
 namespace {
 constexpr llvm::StringRef exprPrefix = "SELECT (";
 
-/// Collects ColumnRef names and notes sub-queries, walking the JSON parse tree.
-void walk(const nlohmann::json &node, SqlExprInfo &info) {
+/// The names a sub-query's columns may be qualified with: its FROM items (a table's name
+/// and its alias, a join's or a sub-select's alias, through joins) and its CTEs.
+void collectFromNames(const nlohmann::json &node, std::set<std::string> &names) {
   if (node.is_array()) {
     for (const auto &child : node)
-      walk(child, info);
+      collectFromNames(child, names);
+    return;
+  }
+  if (!node.is_object())
+    return;
+  for (const auto &[key, value] : node.items()) {
+    if (!value.is_object())
+      continue;
+    if (key == "RangeVar")
+      names.insert(value.value("relname", ""));
+    if (value.contains("alias"))
+      names.insert(value["alias"].value("aliasname", ""));
+    if (key == "JoinExpr") {
+      collectFromNames(value.value("larg", nlohmann::json()), names);
+      collectFromNames(value.value("rarg", nlohmann::json()), names);
+    }
+  }
+}
+
+/// The qualifier of a column reference (`w` in `w.name`), or empty when it has none.
+std::string qualifierOf(const nlohmann::json &fields) {
+  if (fields.size() < 2 || !fields[fields.size() - 2].contains("String"))
+    return "";
+  return fields[fields.size() - 2]["String"].value("sval", "");
+}
+
+/// Collects ColumnRef names and notes sub-queries, walking the JSON parse tree.
+/// \p subqueryNames holds the FROM names of the sub-queries around \p node: inside one, a
+/// reference qualified by one of them, or not qualified at all, is that sub-query's own
+/// (`w.name` in `(select w.id from workspaces w where w.name = 'default')`) and not a
+/// column of the table the expression belongs to. Only a reference qualified by another
+/// name (the table's own) is the table's.
+void walk(const nlohmann::json &node, SqlExprInfo &info,
+          std::vector<std::set<std::string>> &subqueryNames) {
+  if (node.is_array()) {
+    for (const auto &child : node)
+      walk(child, info, subqueryNames);
     return;
   }
   if (!node.is_object())
@@ -28,7 +65,15 @@ void walk(const nlohmann::json &node, SqlExprInfo &info) {
   for (const auto &[key, value] : node.items()) {
     if (key == "ColumnRef") {
       const auto &fields = value.value("fields", nlohmann::json::array());
-      if (!fields.empty() && fields.back().contains("String")) {
+      bool local = false;
+      if (!subqueryNames.empty()) {
+        std::string qualifier = qualifierOf(fields);
+        local = qualifier.empty() || std::any_of(subqueryNames.begin(), subqueryNames.end(),
+                                                 [&](const std::set<std::string> &names) {
+                                                   return names.count(qualifier) > 0;
+                                                 });
+      }
+      if (!local && !fields.empty() && fields.back().contains("String")) {
         std::string name = fields.back()["String"].value("sval", "");
         if (std::find(info.columns.begin(), info.columns.end(), name) == info.columns.end()) {
           info.columns.push_back(name);
@@ -42,12 +87,25 @@ void walk(const nlohmann::json &node, SqlExprInfo &info) {
     }
     if (key == "SubLink")
       info.hasSubquery = true;
+    if (key == "SelectStmt" && value.is_object()) {
+      // Only sub-queries are SelectStmts here: the walk starts at the expression.
+      std::set<std::string> names;
+      collectFromNames(value.value("fromClause", nlohmann::json::array()), names);
+      if (value.contains("withClause"))
+        for (const auto &cte : value["withClause"].value("ctes", nlohmann::json::array()))
+          if (cte.contains("CommonTableExpr"))
+            names.insert(cte["CommonTableExpr"].value("ctename", ""));
+      subqueryNames.push_back(std::move(names));
+      walk(value, info, subqueryNames);
+      subqueryNames.pop_back();
+      continue;
+    }
     if (key == "FuncCall" && info.firstFunction.empty()) {
       const auto &names = value.value("funcname", nlohmann::json::array());
       if (!names.empty() && names.back().contains("String"))
         info.firstFunction = names.back()["String"].value("sval", "");
     }
-    walk(value, info);
+    walk(value, info, subqueryNames);
   }
 }
 /// PostgreSQL's FigureColnameInternal (parser/parse_target.c): a name for an expression
@@ -198,7 +256,8 @@ SqlExprInfo parseSqlExpression(llvm::StringRef text) {
     info.error = "it is not a plain expression";
     return info;
   }
-  walk(targets[0]["ResTarget"]["val"], info);
+  std::vector<std::set<std::string>> subqueryNames;
+  walk(targets[0]["ResTarget"]["val"], info, subqueryNames);
   if (figureColname(targets[0]["ResTarget"]["val"], info.figuredName) == 0)
     info.figuredName.clear();
   for (size_t &offset : info.columnOffsets)

@@ -774,9 +774,20 @@ llvm::Error planFileError(const std::string &message) {
 
 } // namespace
 
-const char *nothingToDo(Phase phase) {
-  switch (phase) {
+std::string nothingToDo(const Plan &plan) {
+  switch (plan.phase) {
   case Phase::Up:
+    // New versions whose up is empty still run: `apply up` records them, and their
+    // finish (drops, say) waits for it. "Up to date" would send the reader away.
+    if (!plan.applies.empty() && plan.hasErrors())
+      return fmt::format("no step in up for {}, and the errors below block the plan",
+                         nodeList(plan.applies, ""));
+    if (!plan.applies.empty())
+      return fmt::format("no step in up: {} {} nothing until finish; 'strata apply up' "
+                         "records {}, then 'strata apply finish' runs the rest",
+                         nodeList(plan.applies, ""),
+                         plan.applies.size() == 1 ? "changes" : "change",
+                         plan.applies.size() == 1 ? "it" : "them");
     return "nothing to do: the database is up to date";
   case Phase::Finish:
     return "nothing to do: no node is waiting for finish";
@@ -793,7 +804,7 @@ std::string renderText(const Plan &plan, const TextOptions &options) {
                                            visible(nodeList(plan.to, "(nothing)")))) +
                     "\n";
   if (plan.steps.empty())
-    out += std::string(nothingToDo(plan.phase)) + "\n";
+    out += nothingToDo(plan) + "\n";
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const Step &step = plan.steps[i];
     if (i == 0 || !sameGroup(plan.steps[i - 1], step))
@@ -838,7 +849,7 @@ std::string renderSql(const Plan &plan) {
            "run'; END $strata$;\n\\quit\n";
   }
   if (plan.steps.empty())
-    out += "\n-- " + std::string(nothingToDo(plan.phase)) + "\n";
+    out += "\n-- " + nothingToDo(plan) + "\n";
   for (size_t i = 0; i < plan.steps.size(); ++i)
     renderSqlStep(out, plan, plan.steps[i], i + 1);
   return out;
@@ -853,7 +864,7 @@ std::string renderMarkdown(const Plan &plan) {
     out += fmt::format("> **{} block{} this plan.**\n\n", plural(counts.errors, "error"),
                        counts.errors == 1 ? "s" : "");
   if (plan.steps.empty())
-    out += std::string(nothingToDo(plan.phase)) + "\n\n";
+    out += nothingToDo(plan) + "\n\n";
   else
     out += markdownSummary(plan, counts);
 

@@ -40,7 +40,8 @@ std::string renderJson(const Plan &plan);
 /// a one-line message. readJson(renderJson(p)) == p for every plan the planner makes.
 llvm::Expected<Plan> readJson(llvm::StringRef text);
 
-/// The line an empty plan shows instead of steps ("nothing to do: ...").
-const char *nothingToDo(Phase phase);
+/// The line an empty plan shows instead of steps ("nothing to do: ...", or, for an up
+/// that has no step but new versions to record, which ones and that finish has the rest).
+std::string nothingToDo(const Plan &plan);
 
 } // namespace strata::planner

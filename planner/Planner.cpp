@@ -23,6 +23,19 @@ using namespace compiler;
 
 namespace {
 
+/// The advice of C203 (and C204's below). Waiting for a later version does not help: each
+/// version is planned against the nodes of the one before, which still write the column.
+constexpr const char *constraintAdvice =
+    "put it on a new column that old nodes do not write and backfill that, or mark it "
+    "'unsafe \"why\"' if every release already obeys it";
+
+/// \p alter, a change in place of \p column's type, and for a serial column the change of
+/// its sequence's type with it (sql::serialSequenceType).
+std::string withSequenceType(std::string alter, llvm::StringRef table, const Column &column) {
+  std::string sequence = sql::serialSequenceType(table, column);
+  return sequence.empty() ? alter : alter + ";\n" + sequence;
+}
+
 llvm::Error failure(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
@@ -453,6 +466,23 @@ private:
           return true;
     return false;
   }
+  /// The first constraint or index of \p t, or foreign key of another table, that uses
+  /// \p column, as a finding names it (`index "t_c_idx"`); empty when none does.
+  std::string whatUsesColumn(const Table &t, llvm::StringRef column) const {
+    for (const Constraint &c : t.constraints)
+      if (llvm::is_contained(c.columns, column))
+        return fmt::format("{} \"{}\"", constraintKindName(c.kind), c.name);
+    for (const Index &i : t.indexes)
+      for (const IndexColumn &e : i.elems)
+        if (e.column == column)
+          return fmt::format("index \"{}\"", i.name);
+    for (const auto &[_, other] : cur->tables())
+      for (const Constraint &c : other->constraints)
+        if (c.kind == ConstraintKind::ForeignKey && c.refTable == t.name &&
+            llvm::is_contained(c.refColumns, column))
+          return fmt::format("foreign key \"{}\" of \"{}\"", c.name, other->name);
+    return {};
+  }
   std::vector<std::string> primaryKey(const Table &t) const {
     if (const Constraint *pk = t.primaryKey())
       return pk->columns;
@@ -765,6 +795,43 @@ private:
   }
 
   /// C212: a constraint the new version drops binds new nodes until finish drops it.
+  void droppedKey(const std::string &tableName, llvm::StringRef kind, const std::string &name,
+                  std::vector<std::string> columns) {
+    llvm::sort(columns);
+    keysDroppedInFinish[tableName].push_back(
+        {kind.str(), name,
+         fmt::format("{}@{}", project.subsystems[current.subsystem].name, project.at(current).text),
+         std::move(columns)});
+  }
+
+  /// PostgreSQL binds a new foreign key to a unique index of the referenced columns that
+  /// exists when it is added, the oldest when there are several. In up, a key this plan
+  /// drops in finish is still there: the foreign key would depend on it and finish could not
+  /// drop it ("cannot drop constraint ... because other objects depend on it"). Refused,
+  /// with no waiver: the upgrade cannot complete. In two plans it can.
+  void foreignKeyOnDroppedKey(const Op &op, const Constraint &fk) {
+    assert(fk.kind == ConstraintKind::ForeignKey && "not a foreign key");
+    auto dropped = keysDroppedInFinish.find(fk.refTable);
+    if (dropped == keysDroppedInFinish.end())
+      return;
+    std::vector<std::string> columns = fk.refColumns;
+    if (columns.empty())
+      if (const Table *ref = cur->findTable(fk.refTable))
+        columns = primaryKey(*ref);
+    std::vector<std::string> shown = fk.refColumns.empty() ? columns : fk.refColumns;
+    llvm::sort(columns);
+    for (const DroppedKey &key : dropped->second)
+      if (key.columns == columns)
+        return finding(
+            op, "C207", true,
+            fmt::format("foreign key \"{}\" references \"{}\" ({}), whose {} \"{}\" this plan "
+                        "drops in finish: PostgreSQL would bind the new key to it, and finish "
+                        "could not drop it; split the upgrade: run up and finish to {} first, "
+                        "then upgrade on",
+                        fk.name, fk.refTable, fmt::join(shown, ", "), key.kind, key.name,
+                        key.node));
+  }
+
   void keptUntilFinish(const Op &op, llvm::StringRef kind, llvm::StringRef name) {
     finding(op, "C212", false,
             fmt::format("{} \"{}\" of \"{}\" stays until finish, for old nodes: until then new "
@@ -969,8 +1036,14 @@ private:
         return addUp(ddl(op, "DROP INDEX " + sql::ident(op.name), "table new in this plan",
                          LockMode::AccessExclusive, {op.table}));
       relationsDroppedInFinish.insert(op.name);
-      if (const Index *index = table(op.table).findIndex(op.name); index && index->unique)
+      if (const Index *index = table(op.table).findIndex(op.name); index && index->unique) {
         keptUntilFinish(op, "unique index", op.name);
+        std::vector<std::string> columns;
+        for (const IndexColumn &e : index->elems)
+          columns.push_back(e.column);
+        if (index->where.empty() && !llvm::is_contained(columns, std::string()))
+          droppedKey(op.table, "unique index", op.name, columns);
+      }
       Step s = ddl(op, "DROP INDEX CONCURRENTLY IF EXISTS " + sql::ident(op.name),
                    "old nodes' queries may use it; concurrently, so writes go on",
                    LockMode::ShareUpdateExclusive, {op.table});
@@ -996,8 +1069,10 @@ private:
       constraintsDroppedInFinish.insert({op.table, op.name});
       if (const Constraint *c = table(op.table).findConstraint(op.name)) {
         keptUntilFinish(op, constraintKindName(c->kind), op.name);
-        if (c->kind == ConstraintKind::PrimaryKey || c->kind == ConstraintKind::Unique)
+        if (c->kind == ConstraintKind::PrimaryKey || c->kind == ConstraintKind::Unique) {
           relationsDroppedInFinish.insert(op.name);
+          droppedKey(op.table, constraintKindName(c->kind), op.name, c->columns);
+        }
         if (c->kind == ConstraintKind::PrimaryKey)
           primaryKeyDroppedInFinish.insert(op.table);
       }
@@ -1058,6 +1133,8 @@ private:
     std::vector<std::string> locked{t.name};
     for (const Constraint &c : t.constraints) {
       constraints.push_back(&c);
+      if (c.kind == ConstraintKind::ForeignKey)
+        foreignKeyOnDroppedKey(op, c);
       if (c.kind == ConstraintKind::ForeignKey && c.refTable != t.name &&
           !llvm::is_contained(locked, c.refTable))
         locked.push_back(c.refTable);
@@ -1449,9 +1526,12 @@ private:
     const Column *c = t.findColumn(op.name);
     assert(c && "type change of a missing column");
     std::string tbl = sql::ident(op.table), col = sql::ident(op.name);
-    std::string usingClause = op.usingExpr.empty() ? "" : fmt::format(" USING ({})", op.usingExpr);
-    std::string alter = fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", tbl, col,
-                                    sql::columnType(op.column), usingClause);
+    std::string usingClause =
+        op.usingExpr.empty() ? "" : fmt::format(" USING ({})", op.usingExpr);
+    std::string alter =
+        withSequenceType(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", tbl, col,
+                                     sql::columnType(op.column), usingClause),
+                         tbl, op.column);
     if (columnIsNew(op.table, op.name))
       return addUp(ddl(op, withViewsRecreated(op.table, alter), "column new in this plan",
                        LockMode::AccessExclusive, {op.table}));
@@ -1466,19 +1546,29 @@ private:
                                    c->type.str(), op.column.type.str()),
                        LockMode::AccessExclusive, {op.table}));
     bool indexed = columnIsIndexed(t, op.name);
-    if (!isWidening(c->type, op.column.type) || indexed) {
+    // A serial or identity column's values come from its sequence: a shadow column would
+    // get a sequence of its own, starting over, and the old one would go with the old column.
+    bool sequenced = c->generation != ColumnGeneration::None;
+    if (!isWidening(c->type, op.column.type) || indexed || sequenced) {
       incompatible(op, "C204",
-                   indexed ? fmt::format("changing the type of \"{}\".\"{}\", which an index or "
-                                         "constraint uses, needs a rewrite in place",
-                                         op.table, op.name)
-                           : fmt::format("old nodes read and write \"{}\".\"{}\" as {}, which "
-                                         "{} values do not all fit",
-                                         op.table, op.name, c->type.str(), op.column.type.str()),
-                   "change it in a version after the old nodes are gone, or mark it unsafe");
+                   indexed ? fmt::format("changing the type of \"{}\".\"{}\", which {} uses, "
+                                         "needs a rewrite in place",
+                                         op.table, op.name, whatUsesColumn(t, op.name))
+                   : sequenced
+                       ? fmt::format("changing the type of \"{}\".\"{}\", whose values come "
+                                     "from a sequence, needs a rewrite in place",
+                                     op.table, op.name)
+                       : fmt::format("old nodes read and write \"{}\".\"{}\" as {}, which "
+                                     "{} values do not all fit",
+                                     op.table, op.name, c->type.str(), op.column.type.str()),
+                   "add a column of the new type for new nodes and backfill it, or mark it "
+                   "'unsafe \"why\"' to change it in place");
       Step s =
           ddl(op,
-              fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", finishIdent(op.table), col,
-                          sql::columnType(op.column), usingClause),
+              withSequenceType(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}",
+                                           finishIdent(op.table), col, sql::columnType(op.column),
+                                           usingClause),
+                               finishIdent(op.table), op.column),
               "type change in place (rewrites the table)", LockMode::AccessExclusive, {op.table});
       s.rewrites = true;
       lint(op, s, "S105",
@@ -1644,7 +1734,7 @@ private:
                    fmt::format("old nodes can insert rows into \"{}\" that violate unique "
                                "index \"{}\"",
                                op.table, index.name),
-                   "add it in a version after the old nodes are gone, or mark it unsafe");
+                   constraintAdvice);
     Index build = index;
     build.name = nameForUp(index.name);
     Step s = ddl(op, sql::createIndex(op.table, build, true),
@@ -1744,6 +1834,8 @@ private:
   void addConstraint(const Op &op) {
     const Constraint &c = op.constraint;
     std::string tbl = sql::ident(op.table);
+    if (c.kind == ConstraintKind::ForeignKey)
+      foreignKeyOnDroppedKey(op, c);
     if (tableIsNew(op.table)) {
       // A foreign key also takes SHARE ROW EXCLUSIVE on the table it references, which
       // other nodes may be using: that is the lock to show (as for CREATE TABLE).
@@ -1765,7 +1857,7 @@ private:
                      fmt::format("old nodes can write rows into \"{}\" that violate {} \"{}\"",
                                  op.table,
                                  c.kind == ConstraintKind::Check ? "check" : "foreign key", c.name),
-                     "add it in a version after the old nodes are gone, or mark it unsafe");
+                     constraintAdvice);
       std::vector<std::string> locked{op.table};
       if (c.kind == ConstraintKind::ForeignKey && c.refTable != op.table)
         locked.push_back(c.refTable);
@@ -1812,7 +1904,7 @@ private:
         incompatible(op, "C203",
                      fmt::format("old nodes can insert rows into \"{}\" that violate {} \"{}\"",
                                  op.table, primary ? "primary key" : "unique", c.name),
-                     "add it in a version after the old nodes are gone, or mark it unsafe");
+                     constraintAdvice);
       // The index takes the constraint's name when attached (PostgreSQL renames it), so a
       // name still held until finish (a redefined key) only needs a temporary index name.
       index.name = nameForUp(c.name, op.table);
@@ -1879,6 +1971,13 @@ private:
   std::set<std::pair<std::string, std::string>> constraintsDroppedInFinish;
   /// Tables whose primary key is dropped in finish: a new one can only be attached then.
   std::set<std::string> primaryKeyDroppedInFinish;
+  /// Unique keys (primary keys, unique constraints, plain unique indexes) this plan drops in
+  /// finish, by table: a foreign key added in up on the same columns may bind to one of them.
+  struct DroppedKey {
+    std::string kind, name, node;
+    std::vector<std::string> columns; ///< sorted
+  };
+  std::map<std::string, std::vector<DroppedKey>> keysDroppedInFinish;
   std::vector<Step> pendingValidations;
   /// Views created in up that keep a table renamed in this plan available under its old
   /// names, by the table's current name.

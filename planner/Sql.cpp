@@ -35,8 +35,6 @@ std::string identList(llvm::ArrayRef<std::string> names) {
 
 std::string columnType(const Column &column) {
   const DataType &t = column.type;
-  if (column.generation == ColumnGeneration::Serial)
-    return t.name == "bigint" ? "bigserial" : t.name == "smallint" ? "smallserial" : "serial";
   if (t.isEnum || !t.schema.empty()) {
     std::string out = t.schema.empty() ? ident(t.name) : ident(t.schema) + "." + ident(t.name);
     for (unsigned i = 0; i < t.arrayDims; ++i)
@@ -47,8 +45,25 @@ std::string columnType(const Column &column) {
   return t.str();
 }
 
+std::string serialSequenceType(llvm::StringRef table, const Column &column) {
+  const std::string &type = column.type.name;
+  if (column.generation != ColumnGeneration::Serial || column.type.arrayDims ||
+      (type != "smallint" && type != "integer" && type != "bigint"))
+    return "";
+  return fmt::format("DO $strata$ BEGIN EXECUTE format('ALTER SEQUENCE %s AS {}', "
+                     "pg_get_serial_sequence({}, {})); END $strata$",
+                     columnType(column), literal(table), literal(column.name));
+}
+
 std::string columnDefinition(const Column &column, bool withNotNull, bool withDefault) {
-  std::string out = ident(column.name) + " " + columnType(column);
+  // serial is not a type but a column definition's shorthand (a sequence and the default
+  // that reads it); anywhere else (ALTER ... TYPE, a cast) PostgreSQL refuses it.
+  const std::string &base = column.type.name;
+  std::string type = column.generation != ColumnGeneration::Serial ? columnType(column)
+                     : base == "bigint"                            ? "bigserial"
+                     : base == "smallint"                          ? "smallserial"
+                                                                   : "serial";
+  std::string out = ident(column.name) + " " + type;
   if (column.generation == ColumnGeneration::IdentityAlways)
     out += " GENERATED ALWAYS AS IDENTITY";
   if (column.generation == ColumnGeneration::IdentityByDefault)
@@ -231,7 +246,10 @@ std::vector<std::string> directStatements(const Op &op, std::vector<std::string>
     std::string action = "TYPE " + columnType(op.column);
     if (!op.usingExpr.empty())
       action += " USING (" + op.usingExpr + ")";
-    return {alterColumn(action)};
+    std::vector<std::string> out{alterColumn(action)};
+    if (std::string sequence = serialSequenceType(table, op.column); !sequence.empty())
+      out.push_back(std::move(sequence));
+    return out;
   }
   case OpKind::SetNotNull:
     return {alterColumn("SET NOT NULL")};

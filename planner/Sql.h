@@ -22,7 +22,12 @@ std::string literal(llvm::StringRef text);
 /// "a", "b"
 std::string identList(llvm::ArrayRef<std::string> names);
 
+/// The column's type as ALTER ... TYPE and casts take it: `integer` for a serial column.
 std::string columnType(const compiler::Column &column);
+/// After a serial column's type changed in place, the statement that gives its sequence the
+/// new type, as `bigserial` would have (PostgreSQL keeps the sequence at its old type, and
+/// its old maximum); empty for any other column. \p table as SQL (`"t"`).
+std::string serialSequenceType(llvm::StringRef table, const compiler::Column &column);
 /// `"name" type [GENERATED ...] [NOT NULL] [DEFAULT (...)]`
 std::string columnDefinition(const compiler::Column &column, bool withNotNull = true,
                              bool withDefault = true);

@@ -32,6 +32,24 @@ TEST(SqlExpr, OnlyOneExpression) {
   EXPECT_TRUE(checkSqlExpression("now() -- a comment").ok);
 }
 
+TEST(SqlExpr, ColumnsOfASubqueryAreItsOwn) {
+  // Qualified by the sub-query's alias or table, or not at all: the sub-query's columns.
+  SqlExprInfo info =
+      checkSqlExpression("(select w.id from workspaces w where w.name = 'default' and kind = 'x')");
+  ASSERT_TRUE(info.ok) << info.error;
+  EXPECT_TRUE(info.columns.empty()) << info.columns[0];
+  EXPECT_TRUE(info.hasSubquery);
+  // Qualified by another name (the table being changed): a column of that table, as is a
+  // column outside the sub-query, and one in the left side of IN.
+  info = checkSqlExpression("coalesce(a, (select max(o.n) from other o join third t on "
+                            "t.id = o.id where o.k = certificates.ws_id)) + b");
+  ASSERT_TRUE(info.ok) << info.error;
+  EXPECT_EQ(info.columns, (std::vector<std::string>{"a", "ws_id", "b"}));
+  info = checkSqlExpression("c in (with x as (select 1 as v) select x.v from x)");
+  ASSERT_TRUE(info.ok) << info.error;
+  EXPECT_EQ(info.columns, (std::vector<std::string>{"c"}));
+}
+
 TEST(SqlExpr, RenameColumnInExpression) {
   EXPECT_EQ(renameColumnInExpression("lower(name)", "name", "title"), "lower(title)");
   EXPECT_EQ(renameColumnInExpression("name <> '' and \"name\" <> 'name'", "name", "title"),

@@ -815,6 +815,34 @@ const std::map<std::string, Facts> &allFacts() {
          EXPECT_TRUE(retype.rewrites);
          EXPECT_EQ(retype.lints, std::vector<std::string>{"S105"});
        }},
+      {"fk_on_key_dropped_in_finish_rejected",
+       [](const Planned &p) {
+         EXPECT_TRUE(p.up.hasErrors());
+         bool found = false;
+         for (const Finding &f : p.up.findings)
+           found = found || (f.code == "C207" && f.error &&
+                             f.message.find("\"plugins_id_key\"") != std::string::npos &&
+                             f.message.find("core@1.1.0") != std::string::npos);
+         EXPECT_TRUE(found) << "C207 names the key in the way and the version to stop at";
+       }},
+      {"type_indexed_column_rejected",
+       [](const Planned &p) {
+         EXPECT_TRUE(p.up.hasErrors());
+         expectNothingIn(p.up);
+         ASSERT_FALSE(p.up.findings.empty());
+         EXPECT_NE(p.up.findings[0].message.find("which index \"targets_weight_idx\" uses"),
+                   std::string::npos)
+             << p.up.findings[0].message;
+         EXPECT_TRUE(step(p.finish, "TYPE bigint").rewrites);
+       }},
+      {"type_serial_to_bigint_unsafe",
+       [](const Planned &p) {
+         EXPECT_FALSE(p.up.hasErrors());
+         expectNothingIn(p.up);
+         const Step &retype = step(p.finish, "TYPE bigint");
+         EXPECT_EQ(retype.sql.find("bigserial"), std::string::npos) << retype.sql;
+         EXPECT_NE(retype.sql.find("ALTER SEQUENCE %s AS bigint"), std::string::npos) << retype.sql;
+       }},
       {"rename_table",
        [](const Planned &p) {
          ASSERT_EQ(p.up.steps.size(), 1u);

@@ -688,7 +688,7 @@ TEST(PlanFormat, EmptyPlanSaysNothingToDo) {
   for (Phase phase : {Phase::Up, Phase::Finish, Phase::Bootstrap}) {
     Plan p;
     p.phase = phase;
-    std::string line = nothingToDo(phase);
+    std::string line = nothingToDo(p);
     EXPECT_TRUE(llvm::StringRef(line).startswith("nothing to do: "));
     EXPECT_NE(renderText(p, {false}).find("\n" + line + "\n"), std::string::npos);
     EXPECT_NE(renderSql(p).find("\n-- " + line + "\n"), std::string::npos);
@@ -696,7 +696,30 @@ TEST(PlanFormat, EmptyPlanSaysNothingToDo) {
   }
   EXPECT_EQ(renderText(Plan{}, {false}),
             "plan up: (empty database) → (nothing)\nnothing to do: the database is up to date\n");
-  EXPECT_EQ(std::string(nothingToDo(Phase::Up)), "nothing to do: the database is up to date");
+  EXPECT_EQ(nothingToDo(Plan{}), "nothing to do: the database is up to date");
+}
+
+TEST(PlanFormat, AnUpWithoutStepsButNewVersionsIsNotUpToDate) {
+  // Versions whose up is empty and whose finish drops something: 'apply up' records them
+  // and finish waits for that; "up to date" would tell the reader there is nothing to run.
+  Plan p;
+  p.phase = Phase::Up;
+  p.from = {node("core", "1.0.0", "a")};
+  p.to = {node("core", "1.1.0", "b")};
+  p.applies = {node("core", "1.1.0", "b")};
+  std::string line = nothingToDo(p);
+  EXPECT_EQ(line, "no step in up: core@1.1.0 changes nothing until finish; 'strata apply up' "
+                  "records it, then 'strata apply finish' runs the rest");
+  EXPECT_NE(renderText(p, {false}).find("\n" + line + "\n"), std::string::npos);
+  EXPECT_NE(renderSql(p).find("\n-- " + line + "\n"), std::string::npos);
+  EXPECT_NE(renderMarkdown(p).find("\n" + line + "\n"), std::string::npos);
+  EXPECT_EQ(renderText(p, {false}).find("up to date"), std::string::npos);
+  // A plan that errors block cannot be applied: the line says so instead.
+  Finding error;
+  error.code = "C204";
+  error.error = true;
+  p.findings.push_back(error);
+  EXPECT_EQ(nothingToDo(p), "no step in up for core@1.1.0, and the errors below block the plan");
 }
 
 TEST(PlanFormat, HeaderShortensALongHistoryAndJsonKeepsIt) {

@@ -342,6 +342,49 @@ subsystem app {
   EXPECT_EQ(query(*conn, "SELECT string_agg(id::text, ',' ORDER BY id) FROM t"), "1,2");
 }
 
+TEST_F(ApplyTest, SerialWidenedToBigintTakesItsSequenceAlong) {
+  // `"version" serial primary key`, then `type bigint`: finish ran `TYPE bigserial`, which
+  // PostgreSQL refuses; and a plain `TYPE bigint` leaves the sequence an integer one that
+  // stops at 2147483647, the limit the change was made to pass.
+  TestDatabase db("apply_serial");
+  ASSERT_TRUE(db.ok());
+  ProjectDir dir(R"(
+subsystem app {
+  version "1.0.0" {
+    table schema_meta {
+      "version" serial primary key
+      name      text
+    }
+  }
+  version "1.1.0" {
+    unsafe "written by the migration tool only"
+    alter table schema_meta alter column "version" type bigint
+  }
+}
+)");
+  std::optional<runtime::Connection> conn = db.connect();
+  ASSERT_TRUE(conn);
+  Outcome o = strata(dir, db, {"apply", "bootstrap", "--to", "app@1.0.0"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  ASSERT_TRUE(query(*conn, "INSERT INTO schema_meta (name) VALUES ('a') RETURNING version"));
+  o = strata(dir, db, {"apply", "up"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  o = strata(dir, db, {"apply", "finish", "--yes"});
+  ASSERT_EQ(o.exitCode, 0) << show(o);
+  EXPECT_EQ(query(*conn, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE "
+                         "attrelid = 'schema_meta'::regclass AND attname = 'version'"),
+            "bigint");
+  EXPECT_EQ(query(*conn, "SELECT seqtypid::regtype::text FROM pg_sequence WHERE seqrelid = "
+                         "pg_get_serial_sequence('schema_meta', 'version')::regclass"),
+            "bigint");
+  // Past the old maximum: the reason for the change.
+  ASSERT_TRUE(query(*conn, "SELECT setval(pg_get_serial_sequence('schema_meta', 'version'), "
+                           "2147483647)"));
+  EXPECT_EQ(query(*conn, "INSERT INTO schema_meta (name) VALUES ('b') RETURNING version"),
+            "2147483648");
+  EXPECT_EQ(query(*conn, "SELECT string_agg(name, ',' ORDER BY version) FROM schema_meta"), "a,b");
+}
+
 // --- small versions go to the server together ----------------------------------------------
 
 /// Versions 1.1.0 to 1.5.0 each insert a row saying when their message reached the server
