@@ -32,6 +32,9 @@ int64_t millisSince(std::chrono::steady_clock::time_point start) {
 } // namespace
 
 StatusCode DatabaseStatus::code() const {
+  // First: whatever else the records say, the database is half-way through a version.
+  if (!interrupted.empty())
+    return StatusInterrupted;
   if (needsBootstrap)
     return StatusNeedsBootstrap;
   bool pending = false, fresh = false;
@@ -44,6 +47,69 @@ StatusCode DatabaseStatus::code() const {
   if (fresh)
     return StatusNewOnly;
   return StatusUpToDate;
+}
+
+void DatabaseStatus::noteInterruptions(std::vector<Interruption> found) {
+  for (const Interruption &i : found)
+    for (SubsystemStatus &s : subsystems) {
+      if (s.name != i.subsystem)
+        continue;
+      llvm::erase_value(s.fresh, i.version);
+      llvm::erase_value(s.pending, i.version);
+      if (!llvm::is_contained(s.interrupted, i.version))
+        s.interrupted.push_back(i.version);
+    }
+  interrupted = std::move(found);
+}
+
+planner::PlanRequest Runner::finishRequest(const planner::VersionGraph &graph,
+                                           const planner::StartingPoint &start) {
+  planner::PlanRequest request;
+  request.phase = planner::Phase::Finish;
+  request.start = start;
+  // The latest executed node per subsystem as target.
+  for (const planner::StartingPoint::Entry &e : start.executed) {
+    compiler::VersionRef t = e.node;
+    bool dominated = false;
+    for (const planner::StartingPoint::Entry &other : start.executed)
+      if (!(other.node == t) && llvm::is_contained(graph.closure({other.node}), t))
+        dominated = true;
+    if (!dominated && llvm::none_of(request.targets, [&](compiler::VersionRef h) {
+          return h.subsystem == t.subsystem;
+        }))
+      request.targets.push_back(t);
+  }
+  return request;
+}
+
+llvm::Expected<bool> Runner::applyRunning(Connection &conn) {
+  llvm::Expected<Result> r = conn.exec(fmt::format(
+      "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+      "database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
+      "(classid::bigint << 32 | objid::bigint) = {} AND pid <> pg_backend_pid())",
+      runnerLockKey));
+  if (!r)
+    return r.takeError();
+  return r->get(0, 0) == "t";
+}
+
+llvm::Expected<std::vector<Interruption>>
+Runner::interruptions(Connection &conn, const compiler::Project &project,
+                      const planner::VersionGraph &graph, const std::vector<NodeRecord> &records,
+                      llvm::ArrayRef<compiler::VersionRef> targets) {
+  StateStore store(conn);
+  llvm::Expected<std::map<StepKey, StepRecord>> started = store.startedSteps();
+  if (!started)
+    return started.takeError();
+  if (started->empty())
+    return std::vector<Interruption>{};
+  std::vector<Interruption> out = interruptionsOf(project, graph, records, *started, targets);
+  llvm::Expected<bool> running = applyRunning(conn);
+  if (!running)
+    return running.takeError();
+  for (Interruption &i : out)
+    i.running = *running;
+  return out;
 }
 
 // Fix: the runner lock is held by the session that does the work. It was held by a
@@ -153,7 +219,15 @@ llvm::Expected<DatabaseStatus> Runner::status() {
     records = std::move(*r);
   }
   // The same pure function that a warm status cache feeds (runtime/StatusFacts.h).
-  return statusOf(StatusFacts::of(project, graph), *exists, records, options.targets);
+  DatabaseStatus out = statusOf(StatusFacts::of(project, graph), *exists, records, options.targets);
+  if (*exists) {
+    llvm::Expected<std::vector<Interruption>> found =
+        interruptions(*conn, project, graph, records, options.targets);
+    if (!found)
+      return found.takeError();
+    out.noteInterruptions(std::move(*found));
+  }
+  return out;
 }
 
 llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planner::Phase phase,
@@ -519,23 +593,19 @@ llvm::Error Runner::finish() {
                                "before finishing",
                                fmt::join(names, ", "), names.size() == 1 ? "it" : "they"));
   }
-  // Plan with the pending nodes as targets, so that new versions are not included.
-  request.targets.clear();
-  for (const planner::StartingPoint::Entry &e : start->executed)
-    request.targets.push_back(e.node);
-  // Keep only the latest executed node per subsystem as target.
-  std::vector<compiler::VersionRef> heads;
-  for (compiler::VersionRef t : request.targets) {
-    bool dominated = false;
-    for (compiler::VersionRef other : request.targets)
-      if (!(other == t) && llvm::is_contained(graph.closure({other}), t))
-        dominated = true;
-    if (!dominated && llvm::none_of(heads, [&](compiler::VersionRef h) {
-          return h.subsystem == t.subsystem;
-        }))
-      heads.push_back(t);
-  }
-  request.targets = heads;
+  // Fix: finish ran while an up was cut short half-way through a version, which changed
+  // the starting point that version's completed steps were planned from: the resumed up
+  // then met other SQL for those steps (or dropped what they still needed).
+  llvm::Expected<std::map<StepKey, StepRecord>> started = store.startedSteps();
+  if (!started)
+    return started.takeError();
+  for (const auto &[key, record] : *started)
+    if (key.phase == "up")
+      return failure(fmt::format("{}@{}: its up was interrupted (step {} ran); run 'strata "
+                                 "apply up' to complete it before finishing",
+                                 key.subsystem, key.version, key.step + 1));
+  // Plan with the pending nodes' heads as targets, so that new versions are not included.
+  request = finishRequest(graph, *start);
   llvm::Expected<planner::Plan> plan = planner::makePlan(project, graph, request, locate);
   if (!plan)
     return plan.takeError();

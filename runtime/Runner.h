@@ -11,6 +11,7 @@
 
 #include "planner/Planner.h"
 #include "runtime/Executor.h"
+#include "runtime/Interruption.h"
 #include "runtime/StateStore.h"
 
 #include <llvm/Support/Error.h>
@@ -22,12 +23,14 @@
 
 namespace strata::runtime {
 
-/// Kong's `migrations list` exit codes, kept by `strata status`.
+/// Kong's `migrations list` exit codes, kept by `strata status`, and one of strata's own:
+/// an apply that started and did not complete (see docs/cli.md for why not 4 or 5).
 enum StatusCode : int {
   StatusUpToDate = 0,
   StatusNeedsBootstrap = 3,
   StatusPendingFinish = 4,
   StatusNewOnly = 5,
+  StatusInterrupted = 7,
 };
 
 struct SubsystemStatus {
@@ -37,12 +40,20 @@ struct SubsystemStatus {
   std::vector<std::string> fresh;   ///< declared, needed by the target, not run
   std::vector<std::string> changed; ///< ran with another checksum
   std::vector<std::string> unknown; ///< recorded but not declared (ignored, as Kong does)
+  /// started and not complete (see DatabaseStatus::interrupted); listed neither as
+  /// pending nor as fresh
+  std::vector<std::string> interrupted;
 };
 
 struct DatabaseStatus {
   bool needsBootstrap = true;
   std::vector<SubsystemStatus> subsystems;
+  /// Versions whose apply started and did not complete; they decide the code.
+  std::vector<Interruption> interrupted;
   StatusCode code() const;
+  /// Records \p found in interrupted and in each subsystem's list, moving those versions
+  /// out of its pending and fresh lists.
+  void noteInterruptions(std::vector<Interruption> found);
 };
 
 struct RunnerOptions {
@@ -78,6 +89,19 @@ public:
   /// Drops what strata created: the declared tables and types of the recorded versions,
   /// then strata's own state tables.
   llvm::Error reset();
+
+  /// The request of `apply finish` from \p start: the latest executed node of each
+  /// subsystem as targets, so that new versions are left out.
+  static planner::PlanRequest finishRequest(const planner::VersionGraph &graph,
+                                            const planner::StartingPoint &start);
+  /// Whether a strata apply holds the runner lock on \p conn's database now.
+  static llvm::Expected<bool> applyRunning(Connection &conn);
+  /// What an apply cut short left (or one that runs now), read from the records of the
+  /// database on \p conn (Interruption, StateStore::startedSteps).
+  static llvm::Expected<std::vector<Interruption>>
+  interruptions(Connection &conn, const compiler::Project &project,
+                const planner::VersionGraph &graph, const std::vector<NodeRecord> &records,
+                llvm::ArrayRef<compiler::VersionRef> targets);
 
   /// The starting point recorded in the database (read under the lock by apply).
   static llvm::Expected<planner::StartingPoint>

@@ -5,8 +5,8 @@
 #include "planner/Sql.h"
 #include "runtime/Executor.h"
 
-#include <nlohmann/json.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -115,29 +115,48 @@ llvm::Error StateStore::ensure(llvm::StringRef strataVersion) {
   return llvm::Error::success();
 }
 
-llvm::Expected<std::map<StepKey, StepRecord>> StateStore::steps() {
-  llvm::Expected<Result> r = conn.exec("SELECT subsystem, version, phase, step, status, sql_hash, "
-                                       "cursor::text, rows_done FROM strata_steps");
-  if (!r)
-    return r.takeError();
+namespace {
+/// Rows of strata_steps, as steps() and startedSteps() select them.
+std::map<StepKey, StepRecord> readSteps(const Result &r) {
   std::map<StepKey, StepRecord> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    StepKey key{r->get(i, 0).str(), r->get(i, 1).str(), r->get(i, 2).str(), 0};
-    llvm::StringRef(r->get(i, 3)).getAsInteger(10, key.step);
+  for (int i = 0; i < r.rows(); ++i) {
+    StepKey key{r.get(i, 0).str(), r.get(i, 1).str(), r.get(i, 2).str(), 0};
+    llvm::StringRef(r.get(i, 3)).getAsInteger(10, key.step);
     StepRecord record;
-    record.done = r->get(i, 4) == "done";
-    record.sqlHash = r->get(i, 5).str();
-    if (!r->isNull(i, 6)) {
-      nlohmann::json cursor = nlohmann::json::parse(r->get(i, 6).str(), nullptr, false);
+    record.done = r.get(i, 4) == "done";
+    record.sqlHash = r.get(i, 5).str();
+    if (!r.isNull(i, 6)) {
+      nlohmann::json cursor = nlohmann::json::parse(r.get(i, 6).str(), nullptr, false);
       if (cursor.is_array())
         for (const auto &v : cursor)
           if (v.is_string())
             record.cursor.push_back(v.get<std::string>());
     }
-    llvm::StringRef(r->get(i, 7)).getAsInteger(10, record.rowsDone);
+    llvm::StringRef(r.get(i, 7)).getAsInteger(10, record.rowsDone);
     out[key] = std::move(record);
   }
   return out;
+}
+} // namespace
+
+llvm::Expected<std::map<StepKey, StepRecord>> StateStore::steps() {
+  llvm::Expected<Result> r = conn.exec("SELECT subsystem, version, phase, step, status, sql_hash, "
+                                       "cursor::text, rows_done FROM strata_steps");
+  if (!r)
+    return r.takeError();
+  return readSteps(*r);
+}
+
+llvm::Expected<std::map<StepKey, StepRecord>> StateStore::startedSteps() {
+  llvm::Expected<Result> r = conn.exec(
+      "SELECT s.subsystem, s.version, s.phase, s.step, s.status, s.sql_hash, s.cursor::text, "
+      "s.rows_done FROM strata_steps s LEFT JOIN strata_nodes n ON n.subsystem = s.subsystem "
+      "AND n.version = s.version WHERE s.subsystem <> 'strata' AND CASE s.phase WHEN 'up' THEN "
+      "n.subsystem IS NULL WHEN 'finish' THEN n.status = 'pending' ELSE NOT EXISTS (SELECT 1 "
+      "FROM strata_nodes o WHERE o.subsystem <> 'strata') END");
+  if (!r)
+    return r.takeError();
+  return readSteps(*r);
 }
 
 llvm::Error StateStore::recordNode(const NodeRecord &node, llvm::StringRef phase, int64_t millis,

@@ -80,6 +80,11 @@ public:
   llvm::Expected<std::vector<NodeRecord>> nodes();
   /// Every recorded step.
   llvm::Expected<std::map<StepKey, StepRecord>> steps();
+  /// The recorded steps of phases that did not complete: an `up` step of a node with no
+  /// record, a `finish` step of a node still pending, a `bootstrap` step of a database
+  /// with no node recorded. What an apply that was cut short (or still runs) left.
+  /// One statement, so one snapshot. Strata's own steps are left out.
+  llvm::Expected<std::map<StepKey, StepRecord>> startedSteps();
 
   llvm::Error recordNode(const NodeRecord &node, llvm::StringRef phase, int64_t millis,
                          llvm::StringRef strataVersion);
