@@ -20,7 +20,7 @@ llvm::Error failure(const std::string &message) {
 }
 
 /// The advisory lock key of `strata apply` (per database, as advisory locks are).
-constexpr const char *runnerLockKey = "7308327893412620645"; // "strata\0e" as an int64
+constexpr const char *lockKey = "7308327893412620645"; // "strata\0e" as an int64
 
 std::string nodeName(const planner::NodeId &n) { return n.subsystem + "@" + n.version; }
 
@@ -82,12 +82,14 @@ planner::PlanRequest Runner::finishRequest(const planner::VersionGraph &graph,
   return request;
 }
 
+const char *Runner::runnerLockKey() { return lockKey; }
+
 llvm::Expected<bool> Runner::applyRunning(Connection &conn) {
   llvm::Expected<Result> r = conn.exec(fmt::format(
       "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
       "database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
       "(classid::bigint << 32 | objid::bigint) = {} AND pid <> pg_backend_pid())",
-      runnerLockKey));
+      lockKey));
   if (!r)
     return r.takeError();
   return r->get(0, 0) == "t";
@@ -142,7 +144,7 @@ llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
   bool announced = false;
   for (;;) {
     llvm::Expected<Result> r =
-        session->work.exec(fmt::format("SELECT pg_try_advisory_lock({})", runnerLockKey));
+        session->work.exec(fmt::format("SELECT pg_try_advisory_lock({})", lockKey));
     if (!r)
       return r.takeError();
     if (r->get(0, 0) == "t")
@@ -155,7 +157,7 @@ llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
           "'local'), now() - a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON "
           "a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND "
           "(l.classid::bigint << 32 | l.objid::bigint) = {} LIMIT 1",
-          runnerLockKey));
+          lockKey));
       if (who && who->rows() == 1)
         holder = fmt::format(" (backend pid {}, from {}, connected {} ago)", who->get(0, 0).str(),
                              who->get(0, 2).str(), who->get(0, 3).str());
@@ -436,6 +438,28 @@ llvm::Error Runner::bootstrap() {
   return llvm::Error::success();
 }
 
+llvm::Expected<std::vector<planner::NodeId>>
+Runner::pendingAfterUp(const compiler::Project &project, const planner::VersionGraph &graph,
+                       planner::PlanRequest request, const planner::Plan &plan,
+                       const planner::Locator &locate) {
+  request.phase = planner::Phase::Finish;
+  llvm::Expected<planner::Plan> finishPlan = planner::makePlan(project, graph, request, locate);
+  if (!finishPlan)
+    return finishPlan.takeError();
+  // The applied nodes with finish steps (by name: a scan of the nodes for every step was
+  // quadratic), in the order of their first finish step.
+  std::map<std::pair<llvm::StringRef, llvm::StringRef>, const planner::NodeId *> applied;
+  for (const planner::NodeId &n : plan.applies)
+    applied.try_emplace({n.subsystem, n.version}, &n);
+  std::vector<planner::NodeId> pendingAfter;
+  std::set<const planner::NodeId *> listed;
+  for (const planner::Step &s : finishPlan->steps)
+    if (auto it = applied.find({s.subsystem, s.version});
+        it != applied.end() && listed.insert(it->second).second)
+      pendingAfter.push_back(*it->second);
+  return pendingAfter;
+}
+
 llvm::Error Runner::up() {
   llvm::Expected<std::unique_ptr<Session>> session = open();
   if (!session)
@@ -521,27 +545,17 @@ llvm::Error Runner::up() {
   for (const NodeRecord &r : changed)
     if (llvm::Error err = store.forgetNode(r.subsystem, r.version))
       return err;
-  request.phase = planner::Phase::Finish;
-  llvm::Expected<planner::Plan> finishPlan = planner::makePlan(project, graph, request, locate);
-  if (!finishPlan)
-    return finishPlan.takeError();
-  // The applied nodes with finish steps (by name: a scan of the nodes for every step was
-  // quadratic), in the order of their first finish step.
-  std::map<std::pair<llvm::StringRef, llvm::StringRef>, const planner::NodeId *> applied;
-  for (const planner::NodeId &n : plan->applies)
-    applied.try_emplace({n.subsystem, n.version}, &n);
-  std::vector<planner::NodeId> pendingAfter;
-  std::set<const planner::NodeId *> listed;
-  for (const planner::Step &s : finishPlan->steps)
-    if (auto it = applied.find({s.subsystem, s.version});
-        it != applied.end() && listed.insert(it->second).second)
-      pendingAfter.push_back(*it->second);
-  if (llvm::Error err = runSteps(**session, *plan, planner::Phase::Up, plan->applies, pendingAfter))
+  llvm::Expected<std::vector<planner::NodeId>> pendingAfter =
+      pendingAfterUp(project, graph, request, *plan, locate);
+  if (!pendingAfter)
+    return pendingAfter.takeError();
+  if (llvm::Error err =
+          runSteps(**session, *plan, planner::Phase::Up, plan->applies, *pendingAfter))
     return err;
   log << fmt::format("{} version(s) processed: {} executed, {} pending finish\n",
-                     plan->applies.size(), plan->applies.size() - pendingAfter.size(),
-                     pendingAfter.size());
-  if (!pendingAfter.empty())
+                     plan->applies.size(), plan->applies.size() - pendingAfter->size(),
+                     pendingAfter->size());
+  if (!pendingAfter->empty())
     log << "run 'strata apply finish' once no node of the old version runs\n";
   return llvm::Error::success();
 }

@@ -94,6 +94,12 @@ public:
   /// subsystem as targets, so that new versions are left out.
   static planner::PlanRequest finishRequest(const planner::VersionGraph &graph,
                                             const planner::StartingPoint &start);
+  /// The nodes of \p plan, an up planned from \p request, that `apply up` records as
+  /// pending finish: those with finish steps, in the order of the first one.
+  static llvm::Expected<std::vector<planner::NodeId>>
+  pendingAfterUp(const compiler::Project &project, const planner::VersionGraph &graph,
+                 planner::PlanRequest request, const planner::Plan &plan,
+                 const planner::Locator &locate);
   /// Whether a strata apply holds the runner lock on \p conn's database now.
   static llvm::Expected<bool> applyRunning(Connection &conn);
   /// What an apply cut short left (or one that runs now), read from the records of the
@@ -107,6 +113,9 @@ public:
   static llvm::Expected<planner::StartingPoint>
   startingPoint(const compiler::Project &project, const std::vector<NodeRecord> &records,
                 bool force, std::vector<NodeRecord> *changed);
+
+  /// The advisory lock key of the runner lock ("one runner at a time").
+  static const char *runnerLockKey();
 
 private:
   struct Session;

@@ -25,6 +25,27 @@ std::string clientName() {
 }
 } // namespace
 
+llvm::Expected<StateStore::Creation> StateStore::creation() {
+  compiler::Compilation compilation;
+  compilation.addSource("<strata>/schemas/strata.strata", stateSchemaSource());
+  const compiler::Project *project = compilation.run();
+  if (!project)
+    return failure("strata's own state schema does not compile");
+  planner::VersionGraph graph(*project);
+  planner::PlanRequest request;
+  request.phase = planner::Phase::Bootstrap;
+  llvm::Expected<planner::Plan> plan =
+      planner::makePlan(*project, graph, request, [](compiler::SourceRange) { return ""; });
+  if (!plan)
+    return plan.takeError();
+  Creation out;
+  for (const planner::Step &step : plan->steps)
+    out.statements.push_back(step.sql);
+  for (compiler::VersionRef node : graph.closure({{0, project->subsystems[0].latest()}}))
+    out.nodes.push_back({stateSubsystem, project->at(node).text, project->at(node).checksum, true});
+  return out;
+}
+
 llvm::Error StateStore::ensure(llvm::StringRef strataVersion) {
   compiler::Compilation compilation;
   compilation.addSource("<strata>/schemas/strata.strata", stateSchemaSource());
@@ -219,8 +240,14 @@ std::string StateStore::nodeMillisSql(const NodeRecord &node, llvm::StringRef ph
   return "(extract(epoch from clock_timestamp() - " + started + ") * 1000)::bigint";
 }
 
+std::vector<std::pair<std::string, std::string>> StateStore::recordStatements() {
+  return {{recordUpName.str(), recordUpSql.str() + recordReturningSql()},
+          {recordFinishName.str(), recordFinishSql.str() + recordReturningSql()}};
+}
+
 std::string StateStore::recordNodeSql(const NodeRecord &node, llvm::StringRef phase,
-                                      llvm::StringRef millisSql, llvm::StringRef strataVersion) {
+                                      llvm::StringRef millisSql, llvm::StringRef strataVersion,
+                                      llvm::StringRef clientSql) {
   using planner::sql::literal;
   std::string millis = "(" + millisSql.str() + ")";
   if (phase == "finish")
@@ -230,7 +257,8 @@ std::string StateStore::recordNodeSql(const NodeRecord &node, llvm::StringRef ph
   return fmt::format("EXECUTE {}({}, {}, {}, {}, {}, {}, {})", recordUpName.str(),
                      literal(node.subsystem), literal(node.version), literal(node.checksum),
                      literal(node.executed ? "executed" : "pending"), millis,
-                     literal(clientName()), literal(strataVersion));
+                     clientSql.empty() ? literal(clientName()) : clientSql.str(),
+                     literal(strataVersion));
 }
 
 llvm::Error StateStore::forgetNode(llvm::StringRef subsystem, llvm::StringRef version) {

@@ -102,8 +102,21 @@ public:
   /// start its step record keeps, when it has more than one step) to now.
   static std::string nodeMillisSql(const NodeRecord &node, llvm::StringRef phase,
                                    bool severalSteps);
+  /// \p clientSql: who records it, as an SQL expression (empty: this process, "host pid
+  /// N", as a literal).
   static std::string recordNodeSql(const NodeRecord &node, llvm::StringRef phase,
-                                   llvm::StringRef millisSql, llvm::StringRef strataVersion);
+                                   llvm::StringRef millisSql, llvm::StringRef strataVersion,
+                                   llvm::StringRef clientSql = "");
+  /// The prepared statements recordNodeSql's text executes, as (name, text), for a script
+  /// that records what apply records (runtime/ApplyScript.h).
+  static std::vector<std::pair<std::string, std::string>> recordStatements();
+  /// What ensure() runs on a database without strata's tables, before recording strata's
+  /// own nodes: the CREATE statements of its state tables; and those nodes.
+  struct Creation {
+    std::vector<std::string> statements;
+    std::vector<NodeRecord> nodes;
+  };
+  static llvm::Expected<Creation> creation();
   /// Forgets a node's steps and record (`--force` re-runs it).
   llvm::Error forgetNode(llvm::StringRef subsystem, llvm::StringRef version);
 
