@@ -5,6 +5,8 @@
 #include "planner/Plan.h"
 #include "runtime/ConnInfo.h"
 #include "runtime/Drift.h"
+#include "runtime/Runner.h"
+#include "runtime/StateStore.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -45,6 +47,23 @@ driftOf(const compiler::Project &project, const planner::VersionGraph &graph, co
       runtime::checkDrift(*conn, project, versions, schema);
   if (!report)
     return report.takeError();
+  // Fix: the objects of a version whose apply was cut short (a rename's new column, its
+  // `_strata_nn` check, ...) were drift, with SQL that dropped them and broke the table
+  // (its sync trigger stayed) and the apply that would have resumed. They are left out.
+  runtime::StateStore store(*conn);
+  llvm::Expected<bool> exists = store.exists();
+  if (!exists)
+    return exists.takeError();
+  if (*exists) {
+    llvm::Expected<std::vector<runtime::NodeRecord>> records = store.nodes();
+    if (!records)
+      return records.takeError();
+    llvm::Expected<std::vector<runtime::Interruption>> interrupted =
+        runtime::Runner::interruptions(*conn, project, graph, *records, {});
+    if (!interrupted)
+      return interrupted.takeError();
+    runtime::leaveOutInFlight(*report, *interrupted);
+  }
   for (compiler::VersionRef p : pending)
     if (llvm::is_contained(versions, p))
       report->notes.push_back(project.describe(p) +

@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
                       "Neither read nor write the status cache (also STRATA_NO_CACHE=1)");
   statusCmd->footer(
       "Exit codes: 0 up to date, 3 needs bootstrap, 4 pending finish, 5 new versions to run "
-      "(Kong's 'migrations list'), 7 a version changed since it ran (apply refuses it).\nWith "
+      "(Kong's 'migrations list'), 7 a version changed since it ran (apply refuses it), 8 an apply was interrupted (run it again to resume).\nWith "
       "--app: 0 may start (up to date, or inside the "
       "blue/green window), 1 error, 3 needs bootstrap, 5 needs up, 6 too new (a newer "
       "finish ran: upgrade the application).");

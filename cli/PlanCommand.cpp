@@ -5,6 +5,7 @@
 #include "compiler/Compilation.h"
 #include "planner/PlanFormat.h"
 #include "planner/Planner.h"
+#include "runtime/ApplyScript.h"
 #include "runtime/ConnInfo.h"
 #include "runtime/Runner.h"
 
@@ -145,9 +146,17 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
   std::string rendered;
   if (format == "text")
     rendered = planner::renderText(*plan, {options.color && options.output.empty()});
-  else if (format == "sql")
-    rendered = planner::renderSql(*plan);
-  else if (format == "json")
+  else if (format == "sql") {
+    // With strata's records, so that psql -f of it does what apply does.
+    llvm::Expected<std::string> script =
+        runtime::applyScript(*project, graph, request, *plan, locatorFor(compilation),
+                             runtime::RunnerOptions().strataVersion);
+    if (!script) {
+      err << "strata: error: " << llvm::toString(script.takeError()) << "\n";
+      return ExitFailure;
+    }
+    rendered = std::move(*script);
+  } else if (format == "json")
     rendered = planner::renderJson(*plan);
   else if (format == "markdown")
     rendered = planner::renderMarkdown(*plan);

@@ -17,8 +17,12 @@
 namespace strata::cli {
 
 std::string statusText(const runtime::DatabaseStatus &status) {
+  std::string interrupted;
+  for (const runtime::Interruption &i : status.interrupted)
+    interrupted += i.describe() + "\n";
   if (status.needsBootstrap)
-    return "database needs bootstrap; run 'strata apply bootstrap'\n";
+    return interrupted.empty() ? "database needs bootstrap; run 'strata apply bootstrap'\n"
+                               : interrupted;
   size_t width = 0;
   for (const runtime::SubsystemStatus &s : status.subsystems)
     width = std::max(width, s.name.size());
@@ -39,6 +43,7 @@ std::string statusText(const runtime::DatabaseStatus &status) {
   };
   block("Executed:", &runtime::SubsystemStatus::executed);
   block("Pending finish:", &runtime::SubsystemStatus::pending);
+  block("Interrupted:", &runtime::SubsystemStatus::interrupted);
   block("New:", &runtime::SubsystemStatus::fresh);
   block("Changed since they ran (checksum differs):", &runtime::SubsystemStatus::changed);
   switch (status.code()) {
@@ -66,6 +71,9 @@ std::string statusText(const runtime::DatabaseStatus &status) {
                        names.size() == 1 ? "it" : "they", fmt::join(news, ", "));
     break;
   }
+  case runtime::StatusInterrupted:
+    out += "\n" + interrupted;
+    break;
   case runtime::StatusNeedsBootstrap:
     break;
   }
@@ -83,8 +91,24 @@ std::string statusJson(const runtime::DatabaseStatus &status) {
                           {"pending_finish", s.pending},
                           {"new", s.fresh},
                           {"changed", s.changed},
-                          {"unknown", s.unknown}});
+                          {"unknown", s.unknown},
+                          {"interrupted", s.interrupted}});
   out["subsystems"] = subsystems;
+  nlohmann::ordered_json interrupted = nlohmann::ordered_json::array();
+  for (const runtime::Interruption &i : status.interrupted)
+    interrupted.push_back({{"subsystem", i.subsystem},
+                           {"version", i.version},
+                           {"phase", planner::phaseName(i.phase)},
+                           {"step", i.step + 1},
+                           {"steps", i.steps},
+                           {"reason", i.reason},
+                           {"backfill", i.backfill},
+                           {"rows_done", i.rowsDone},
+                           {"running", i.running},
+                           {"plan_changed", i.planChanged},
+                           {"resume", i.command()},
+                           {"message", i.describe()}});
+  out["interrupted"] = interrupted;
   return out.dump(2);
 }
 
@@ -229,14 +253,39 @@ int runStatus(const StatusOptions &options, llvm::raw_ostream &out, llvm::raw_os
     records = std::move(*r);
   }
   runtime::DatabaseStatus status = runtime::statusOf(*facts, *exists, records, targets);
+  if (*exists) {
+    // An apply that was cut short: the sources are compiled (a warm status does not need
+    // them otherwise) to number its steps as the plan of the resuming apply does.
+    llvm::Expected<std::map<runtime::StepKey, runtime::StepRecord>> started = store.startedSteps();
+    if (!started)
+      return reportRunError(started.takeError(), options.run, err);
+    if (!started->empty()) {
+      const compiler::Project *project = sources.get();
+      if (!project)
+        return ExitFailure;
+      std::vector<runtime::Interruption> found =
+          runtime::interruptionsOf(*project, sources.versionGraph(), records, *started, targets);
+      llvm::Expected<bool> running = runtime::Runner::applyRunning(*conn);
+      if (!running)
+        return reportRunError(running.takeError(), options.run, err);
+      for (runtime::Interruption &i : found)
+        i.running = *running;
+      status.noteInterruptions(std::move(found));
+    }
+  }
   if (!status.needsBootstrap) {
     // As warnAboutDrift: not while versions are pending finish (the catalog is then between
-    // up and finish on purpose), and never changing the exit code.
+    // up and finish on purpose), and never changing the exit code. What the steps of an
+    // interrupted version did so far is not drift.
     std::vector<compiler::VersionRef> pending;
     std::vector<compiler::VersionRef> heads = runtime::recordedHeads(*facts, records, &pending);
-    if (!heads.empty() && pending.empty())
-      printDriftWarnings(statusDrift(*conn, *facts, heads, sources, cache, key), options.run.db,
-                         err);
+    if (!heads.empty() && pending.empty()) {
+      llvm::Expected<runtime::DriftReport> drift =
+          statusDrift(*conn, *facts, heads, sources, cache, key);
+      if (drift)
+        runtime::leaveOutInFlight(*drift, status.interrupted);
+      printDriftWarnings(std::move(drift), options.run.db, err);
+    }
   }
   if (options.json) {
     out << statusJson(status) << "\n";

@@ -3,13 +3,14 @@
 #include <nlohmann/json.hpp>
 #include <pg_query.h>
 
+#include <llvm/ADT/STLExtras.h>
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/ADT/StringMap.h>
 
 #include <algorithm>
 #include <mutex>
-#include <shared_mutex>
 #include <set>
+#include <shared_mutex>
 
 namespace strata::compiler {
 
@@ -655,6 +656,98 @@ std::vector<SqlStatementLock> sqlScriptLocks(llvm::StringRef text) {
     if (!node.is_object() || node.empty())
       continue;
     out.push_back(classify(node.begin().key(), node.begin().value()));
+  }
+  return out;
+}
+
+namespace {
+/// The last part of a qualified name written as a list of String nodes.
+std::string lastName(const nlohmann::json &items) {
+  if (!items.is_array() || items.empty())
+    return "";
+  const nlohmann::json &item = items.back();
+  return item.contains("String") ? item["String"].value("sval", "") : "";
+}
+
+void touchedBy(const std::string &kind, const nlohmann::json &n, std::vector<SqlObjectRef> &out) {
+  auto add = [&](std::string table, std::string name) {
+    SqlObjectRef ref{std::move(table), std::move(name)};
+    if ((!ref.table.empty() || !ref.name.empty()) && !llvm::is_contained(out, ref))
+      out.push_back(std::move(ref));
+  };
+  auto relname = [&](const char *key) {
+    const nlohmann::json &r = field(n, key);
+    return r.is_object() ? r.value("relname", "") : std::string();
+  };
+  if (kind == "AlterTableStmt") {
+    std::string table = relname("relation");
+    for (const nlohmann::json &cmd : n.value("cmds", nlohmann::json::array())) {
+      const nlohmann::json &c = field(cmd, "AlterTableCmd");
+      const nlohmann::json &def = field(c, "def");
+      if (const nlohmann::json &column = field(def, "ColumnDef"); column.is_object())
+        add(table, column.value("colname", ""));
+      else if (const nlohmann::json &constraint = field(def, "Constraint");
+               constraint.is_object() && constraint.value("conname", "") != "")
+        add(table, constraint.value("conname", ""));
+      if (c.is_object() && c.value("name", "") != "")
+        add(table, c.value("name", ""));
+    }
+  } else if (kind == "RenameStmt") {
+    std::string type = n.value("renameType", "");
+    std::string table = relname("relation");
+    std::string newName = n.value("newname", "");
+    if (type == "OBJECT_TABLE" || type == "OBJECT_VIEW") {
+      add(table, "");
+      add(newName, "");
+    } else if (type == "OBJECT_INDEX") {
+      add("", table); // the index's own name is the relation
+      add("", newName);
+    } else if (!table.empty()) {
+      add(table, n.value("subname", "")); // a column, a constraint, a trigger
+      add(table, newName);
+    }
+  } else if (kind == "ViewStmt") {
+    add(relname("view"), "");
+  } else if (kind == "CreateStmt") {
+    add(relname("relation"), "");
+  } else if (kind == "IndexStmt") {
+    add(relname("relation"), n.value("idxname", ""));
+  } else if (kind == "CreateTrigStmt") {
+    add(relname("relation"), n.value("trigname", ""));
+  } else if (kind == "DropStmt") {
+    std::string type = n.value("removeType", "");
+    for (const nlohmann::json &o : n.value("objects", nlohmann::json::array())) {
+      const nlohmann::json &items = field(field(o, "List"), "items");
+      if (!items.is_array() || items.empty())
+        continue;
+      if (type == "OBJECT_TABLE" || type == "OBJECT_VIEW")
+        add(lastName(items), "");
+      else if (type == "OBJECT_INDEX")
+        add("", lastName(items));
+      else if (type == "OBJECT_TRIGGER" && items.size() >= 2)
+        add(items[items.size() - 2].contains("String")
+                ? items[items.size() - 2]["String"].value("sval", "")
+                : "",
+            lastName(items));
+    }
+  }
+}
+} // namespace
+
+std::vector<SqlObjectRef> sqlScriptObjects(llvm::StringRef text) {
+  std::vector<SqlObjectRef> out;
+  std::string query = text.str();
+  PgQueryParseResult result = pg_query_parse(query.c_str());
+  if (result.error) {
+    pg_query_free_parse_result(result);
+    return out;
+  }
+  nlohmann::json tree = nlohmann::json::parse(result.parse_tree, nullptr, false);
+  pg_query_free_parse_result(result);
+  for (const nlohmann::json &stmt : tree.value("stmts", nlohmann::json::array())) {
+    const nlohmann::json &node = field(stmt, "stmt");
+    if (node.is_object() && !node.empty())
+      touchedBy(node.begin().key(), node.begin().value(), out);
   }
   return out;
 }

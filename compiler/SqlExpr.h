@@ -71,4 +71,19 @@ struct SqlStatementLock {
 /// The locks of the statements of \p text, in order; empty when it does not parse.
 std::vector<SqlStatementLock> sqlScriptLocks(llvm::StringRef text);
 
+/// An object a statement creates, changes, renames or drops: a table (or view) when
+/// \p name is empty, else a column, constraint, index or trigger \p name of \p table
+/// (\p table empty: an index named without its table, `ALTER INDEX i RENAME`). Names as
+/// stored (unquoted), without their schema.
+struct SqlObjectRef {
+  std::string table;
+  std::string name;
+  friend bool operator==(const SqlObjectRef &, const SqlObjectRef &) = default;
+};
+
+/// The objects the statements of \p text touch (SqlObjectRef), in order, each once:
+/// what a step of a plan leaves behind when it ran, read from its SQL (the drift of a
+/// database whose apply was cut short leaves them out). Empty when it does not parse.
+std::vector<SqlObjectRef> sqlScriptObjects(llvm::StringRef text);
+
 } // namespace strata::compiler

@@ -293,14 +293,7 @@ std::string terminated(const std::string &sql) {
 }
 
 void renderSqlStep(std::string &out, const Plan &plan, const Step &step, size_t number) {
-  out += fmt::format("\n-- step {}: {}: {}", number, commentText(groupName(plan, step)),
-                     commentText(step.reason));
-  if (!step.location.empty())
-    out += " (" + commentText(step.location) + ")";
-  out += "\n-- lock: " + commentText(lockSummary(step));
-  for (const Flag &f : flags(step))
-    out += fmt::format(" [{}]", f.text);
-  out += "\n";
+  out += renderSqlStepComment(plan, step, number);
 
   std::string body;
   if (step.isBackfill) {
@@ -820,7 +813,25 @@ std::string renderText(const Plan &plan, const TextOptions &options) {
   return out + "\n" + summaryLine(count(plan), style) + "\n";
 }
 
+std::string renderSqlStepComment(const Plan &plan, const Step &step, size_t number) {
+  std::string out = fmt::format("\n-- step {}: {}: {}", number, commentText(groupName(plan, step)),
+                                commentText(step.reason));
+  if (!step.location.empty())
+    out += " (" + commentText(step.location) + ")";
+  out += "\n-- lock: " + commentText(lockSummary(step));
+  for (const Flag &f : flags(step))
+    out += fmt::format(" [{}]", f.text);
+  return out + "\n";
+}
+
 std::string renderSql(const Plan &plan) {
+  std::string out = renderSqlHeader(plan);
+  for (size_t i = 0; i < plan.steps.size(); ++i)
+    renderSqlStep(out, plan, plan.steps[i], i + 1);
+  return out;
+}
+
+std::string renderSqlHeader(const Plan &plan) {
   Counts counts = count(plan);
   std::string out = fmt::format("-- strata plan: {}\n"
                                 "-- from:    {}\n"
@@ -850,8 +861,6 @@ std::string renderSql(const Plan &plan) {
   }
   if (plan.steps.empty())
     out += "\n-- " + nothingToDo(plan) + "\n";
-  for (size_t i = 0; i < plan.steps.size(); ++i)
-    renderSqlStep(out, plan, plan.steps[i], i + 1);
   return out;
 }
 

@@ -30,6 +30,11 @@ inline constexpr int planFormatVersion = 1;
 
 std::string renderText(const Plan &plan, const TextOptions &options);
 std::string renderSql(const Plan &plan);
+/// The parts of renderSql, for a script that runs the steps with more around them
+/// (runtime/ApplyScript.h adds strata's records, which the planner does not know): the
+/// header (nodes, findings, the refusal of a plan with errors), and one step's comment.
+std::string renderSqlHeader(const Plan &plan);
+std::string renderSqlStepComment(const Plan &plan, const Step &step, size_t number);
 std::string renderMarkdown(const Plan &plan);
 
 /// The plan file: `{"format": "strata-plan", "formatVersion": 1, ...}`, 2-space indent, keys

@@ -50,6 +50,25 @@ const char *generationText(compiler::ColumnGeneration generation) {
   llvm_unreachable("unknown generation");
 }
 
+/// Whether \p source names \p identifier as a word: case-insensitively (an unquoted name
+/// folds to lower case, a quoted one is written as stored), not inside a longer name.
+/// Errs on the side of "yes": a mention in a comment or a string counts too.
+bool namesIdentifier(llvm::StringRef source, llvm::StringRef identifier) {
+  if (identifier.empty())
+    return false;
+  auto isWordChar = [](char c) {
+    return llvm::isAlnum(c) || c == '_' || c == '$' || static_cast<unsigned char>(c) >= 0x80;
+  };
+  std::string text = source.lower(), word = identifier.lower();
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+    bool before = at > 0 && isWordChar(text[at - 1]);
+    bool after = at + word.size() < text.size() && isWordChar(text[at + word.size()]);
+    if (!before && !after)
+      return true;
+  }
+  return false;
+}
+
 /// Turns the Ops of diffSchema(live, declared) into typed changes.
 class ChangeBuilder {
 public:
@@ -444,12 +463,68 @@ DriftReport compareSchemas(const Schema &declared, const Inspection &inspection)
     validations.push_back(c.sql.front());
     changes.push_back(std::move(c));
   }
+  // Fix: a column that a trigger's function names was dropped with nothing else (a
+  // rename's old column while its sync trigger stayed), and every insert then failed
+  // with `record "new" has no field`. PostgreSQL records no such dependency: the trigger
+  // has to go, or change, first, which is for a person to decide.
+  std::vector<std::string> withheld;
+  for (Change &c : changes) {
+    if (c.kind != ChangeKind::ExtraColumn)
+      continue;
+    std::vector<std::string> users;
+    for (const TableTrigger &t : inspection.triggers)
+      if (t.table == c.table && namesIdentifier(t.source, c.object))
+        users.push_back(fmt::format("trigger \"{}\" (function {})", t.name, t.function));
+    if (users.empty())
+      continue;
+    withheld.insert(withheld.end(), c.sql.begin(), c.sql.end());
+    c.sql.clear();
+    c.note = fmt::format("no statement proposed: {} {} it, and every write to the table would "
+                         "fail without it; drop or change {} first",
+                         fmt::join(users, ", "), users.size() == 1 ? "uses" : "use",
+                         users.size() == 1 ? "the trigger" : "the triggers");
+  }
+  for (const std::string &statement : withheld)
+    if (auto it = llvm::find(builder.script, statement); it != builder.script.end())
+      builder.script.erase(it);
   report.changes = std::move(changes);
   report.script = std::move(invalidDrops);
   report.script.insert(report.script.end(), builder.script.begin(), builder.script.end());
   report.script.insert(report.script.end(), validations.begin(), validations.end());
   report.notes = inspection.unsupported;
   return report;
+}
+
+void leaveOutInFlight(DriftReport &report, llvm::ArrayRef<Interruption> interrupted) {
+  auto inFlight = [&](llvm::StringRef table, llvm::StringRef object) {
+    for (const Interruption &i : interrupted)
+      for (const compiler::SqlObjectRef &ref : i.objects) {
+        if (ref.name.empty() ? ref.table == table
+                             : !object.empty() && ref.name == object &&
+                                   (ref.table.empty() || ref.table == table))
+          return true;
+      }
+    return false;
+  };
+  std::vector<Change> kept;
+  for (Change &c : report.changes) {
+    bool isType = c.kind == ChangeKind::MissingType || c.kind == ChangeKind::MissingTypeValue ||
+                  c.kind == ChangeKind::ChangedTypeValues;
+    if (isType || !inFlight(c.table, c.object)) {
+      kept.push_back(std::move(c));
+      continue;
+    }
+    for (const std::string &statement : c.sql)
+      if (auto it = llvm::find(report.script, statement); it != report.script.end())
+        report.script.erase(it);
+  }
+  report.changes = std::move(kept);
+  llvm::erase_if(report.unmanaged, [&](const UnmanagedObject &u) {
+    return u.kind == "table" && inFlight(u.name, "");
+  });
+  for (const Interruption &i : interrupted)
+    report.notes.push_back(i.describe() + "; what its steps so far created or changed is " +
+                           "strata's work in progress, not drift, and is left out");
 }
 
 llvm::Expected<DriftReport> checkDrift(Connection &conn, const compiler::Project &project,

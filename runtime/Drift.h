@@ -19,6 +19,7 @@
 #include "planner/VersionGraph.h"
 #include "runtime/Connection.h"
 #include "runtime/Inspector.h"
+#include "runtime/Interruption.h"
 
 #include <llvm/Support/Error.h>
 
@@ -120,8 +121,16 @@ llvm::Expected<compiler::Schema> storedForm(Connection &conn, const compiler::Sc
                                             llvm::StringRef schema);
 
 /// The changes that turn \p live into \p declared (already in stored form) and the live
-/// objects \p declared does not own. Pure: no database.
+/// objects \p declared does not own. Pure: no database. A column that a trigger's
+/// function names (Inspection::triggers) is reported but no statement drops it: dropped
+/// alone, it would make every write to the table fail in the trigger.
 DriftReport compareSchemas(const compiler::Schema &declared, const Inspection &live);
+
+/// Leaves out of \p report every change, statement and unmanaged table that concerns an
+/// object the started steps of \p interrupted created, changed or dropped
+/// (Interruption::objects): strata's work in progress, which the resumed apply needs as
+/// it is, not drift. Adds a note per interruption that says so and how to resume.
+void leaveOutInFlight(DriftReport &report, llvm::ArrayRef<Interruption> interrupted);
 
 /// \p declared (the state of \p versions, already in stored form) compared with the live
 /// catalog of \p schema, read now, with the other schemas of the database listed as

@@ -55,7 +55,7 @@ std::string Executor::hashOf(const planner::Step &step) {
 namespace {
 // A step's record, as a prepared statement (see StateStore::prepareRecords). Parameters:
 // subsystem, version, phase, step, status, SQL hash, cursor, rows done.
-constexpr llvm::StringLiteral recordStepName = "strata_record_step";
+constexpr llvm::StringLiteral recordStepStatementName = "strata_record_step";
 constexpr llvm::StringLiteral recordStepSql =
     "INSERT INTO strata_steps (subsystem, version, phase, step, status, sql_hash, cursor, "
     "rows_done, started_at, finished_at) VALUES ($1::text, $2::text, $3::text, $4::integer, "
@@ -65,17 +65,20 @@ constexpr llvm::StringLiteral recordStepSql =
     "sql_hash = EXCLUDED.sql_hash, cursor = EXCLUDED.cursor, rows_done = EXCLUDED.rows_done, "
     "finished_at = EXCLUDED.finished_at";
 
-const std::string &recordStepText() {
+} // namespace
+
+llvm::StringRef Executor::recordStepName() { return recordStepStatementName; }
+
+const std::string &Executor::recordStepText() {
   static const std::string text = recordStepSql.str() + recordReturningSql();
   return text;
 }
-} // namespace
 
 std::string Executor::recordSql(const planner::Step &step, int index, llvm::StringRef status,
                                 llvm::StringRef cursor, int64_t rows) {
   using planner::sql::literal;
-  return fmt::format("EXECUTE {}({}, {}, {}, {}, {}, {}, {}, {}, {})", recordStepName.str(),
-                     literal(step.subsystem), literal(step.version),
+  return fmt::format("EXECUTE {}({}, {}, {}, {}, {}, {}, {}, {}, {})",
+                     recordStepStatementName.str(), literal(step.subsystem), literal(step.version),
                      literal(planner::phaseName(step.phase)), index, literal(status),
                      literal(hashOf(step)), cursor.empty() ? "NULL" : literal(cursor), rows,
                      transactionStartSql);
@@ -123,7 +126,7 @@ llvm::Error Executor::run(const planner::Step &step, int index, const StepRecord
     return llvm::Error::success();
   }
   if (options.record)
-    if (llvm::Error err = conn.prepareOnce(recordStepName, recordStepText()))
+    if (llvm::Error err = conn.prepareOnce(recordStepStatementName, recordStepText()))
       return err;
   if (options.beforeHook)
     options.beforeHook(step, "step");
@@ -154,16 +157,23 @@ void Executor::logStep(const planner::Step &step, int index, llvm::StringRef tim
 
 std::string Executor::transactionText(const planner::Step &step, int index,
                                       llvm::StringRef alsoCommit, bool waitForDisk) {
+  return transactionSql(step, index, alsoCommit, options.lockTimeout, options.record, waitForDisk);
+}
+
+std::string Executor::transactionSql(const planner::Step &step, int index,
+                                     llvm::StringRef alsoCommit,
+                                     std::chrono::milliseconds lockTimeout, bool record,
+                                     bool waitForDisk) {
   // The step and its record commit together or not at all. A node's last step commits
   // with the node's record instead of its own: a completed node's steps are never read
   // again, so its last step's row would only cost a statement per version.
   // A scanning step (VALIDATE, a backfill as one UPDATE) is long by nature: lift the
   // statement timeout before it runs, not after.
-  std::string text = fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n{}{}{};\n",
-                                 options.lockTimeout.count(),
-                                 waitForDisk ? "" : "SET LOCAL synchronous_commit = off;\n",
-                                 step.scans ? "SET LOCAL statement_timeout = 0;\n" : "", step.sql);
-  if (options.record && alsoCommit.empty())
+  std::string text =
+      fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n{}{}{};\n", lockTimeout.count(),
+                  waitForDisk ? "" : "SET LOCAL synchronous_commit = off;\n",
+                  step.scans ? "SET LOCAL statement_timeout = 0;\n" : "", step.sql);
+  if (record && alsoCommit.empty())
     text += recordSql(step, index, "done", "", 0) + ";\n";
   if (!alsoCommit.empty())
     text += alsoCommit.str() + ";\n";
@@ -174,7 +184,7 @@ std::string Executor::transactionText(const planner::Step &step, int index,
 size_t Executor::runBatch(llvm::ArrayRef<Pending> items,
                           llvm::function_ref<void(size_t)> committed) {
   if (options.record)
-    if (llvm::Error err = conn.prepareOnce(recordStepName, recordStepText())) {
+    if (llvm::Error err = conn.prepareOnce(recordStepStatementName, recordStepText())) {
       llvm::consumeError(std::move(err));
       return 0;
     }
@@ -238,19 +248,22 @@ llvm::Error Executor::runTransactional(const planner::Step &step, int index,
   });
 }
 
-llvm::Error Executor::runNonTransactional(const planner::Step &step, int index) {
-  // A concurrent index build that was interrupted leaves an INVALID index behind: drop it
-  // so the build can run again; a VALID one means the build finished before the crash.
+std::optional<std::string> Executor::concurrentIndexOf(const planner::Step &step) {
   static const std::regex createIndex(
       R"re(^CREATE (UNIQUE )?INDEX CONCURRENTLY "((?:[^"]|"")+)")re");
   std::smatch m;
-  std::optional<std::string> indexName;
-  if (std::regex_search(step.sql, m, createIndex)) {
-    std::string name = m[2].str();
-    for (size_t at = name.find("\"\""); at != std::string::npos; at = name.find("\"\"", at + 1))
-      name.erase(at, 1);
-    indexName = std::move(name);
-  }
+  if (step.transactional || !std::regex_search(step.sql, m, createIndex))
+    return std::nullopt;
+  std::string name = m[2].str();
+  for (size_t at = name.find("\"\""); at != std::string::npos; at = name.find("\"\"", at + 1))
+    name.erase(at, 1);
+  return name;
+}
+
+llvm::Error Executor::runNonTransactional(const planner::Step &step, int index) {
+  // A concurrent index build that was interrupted leaves an INVALID index behind: drop it
+  // so the build can run again; a VALID one means the build finished before the crash.
+  std::optional<std::string> indexName = concurrentIndexOf(step);
   // Fix: the check runs before every attempt, not once before the first. A build whose
   // wait for older transactions hits lock_timeout (PostgreSQL applies it to those waits)
   // also leaves an INVALID index, and the retry then failed with "relation already

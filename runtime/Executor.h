@@ -20,6 +20,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 
 namespace strata::runtime {
 
@@ -82,6 +83,26 @@ public:
   /// The hash that identifies a step's SQL in strata_steps.
   static std::string hashOf(const planner::Step &step);
 
+  // The SQL of the records, for a script that does what run() does (runtime/ApplyScript.h).
+
+  /// The prepared statement that records a step: its name, and its text with parameters
+  /// subsystem, version, phase, step, status, SQL hash, cursor (jsonb), rows done,
+  /// started at.
+  static llvm::StringRef recordStepName();
+  static const std::string &recordStepText();
+  /// The statement that executes it for \p step, the \p index-th of its node.
+  static std::string recordSql(const planner::Step &step, int index, llvm::StringRef status,
+                               llvm::StringRef cursorJson, int64_t rows);
+  /// The transaction run() runs for a transactional step that is not a backfill, from
+  /// BEGIN to COMMIT (see run() for \p alsoCommit).
+  static std::string transactionSql(const planner::Step &step, int index,
+                                    llvm::StringRef alsoCommit,
+                                    std::chrono::milliseconds lockTimeout, bool record = true,
+                                    bool waitForDisk = true);
+  /// The index a CREATE INDEX CONCURRENTLY step builds (run() drops an INVALID one left by
+  /// an interrupted build first, and skips a VALID one); nothing for other steps.
+  static std::optional<std::string> concurrentIndexOf(const planner::Step &step);
+
 private:
   /// The step's line in the log, with how long it took (\p time, "" if unknown).
   void logStep(const planner::Step &step, int index, llvm::StringRef time);
@@ -94,8 +115,6 @@ private:
   llvm::Error runNonTransactional(const planner::Step &step, int index);
   llvm::Error runBackfill(const planner::Step &step, int index, const StepRecord *previous);
   llvm::Error recordDone(const planner::Step &step, int index, bool inTransaction);
-  std::string recordSql(const planner::Step &step, int index, llvm::StringRef status,
-                        llvm::StringRef cursorJson, int64_t rows);
   /// Runs \p attempt until it succeeds or fails with something other than a lock
   /// timeout; lock timeouts are retried with backoff and jitter.
   llvm::Error withRetries(const planner::Step &step, const std::function<llvm::Error()> &attempt);

@@ -251,6 +251,18 @@ select t.typname,
  order by t.typname
 )sql";
 
+enum class TriggerCol { RelName, Name, Function, Source };
+
+constexpr const char *triggersQuery = R"sql(
+select c.relname, tg.tgname, tg.tgfoid::pg_catalog.regprocedure::text, p.prosrc
+  from pg_catalog.pg_trigger tg
+  join pg_catalog.pg_class c on c.oid = tg.tgrelid
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  join pg_catalog.pg_proc p on p.oid = tg.tgfoid
+ where n.nspname = $1 and c.relkind in ('r', 'p') and not tg.tgisinternal
+ order by c.relname, tg.tgname
+)sql";
+
 // The catalog fingerprint (catalogFingerprint): one short text that changes whenever a
 // catalog row that the queries above (or compareWithLive's list of schemas) read changes,
 // so that `strata status` may reuse a drift result computed against an equal fingerprint
@@ -267,12 +279,13 @@ select t.typname,
 // catalog: the schema's relations (pg_class: tables, their indexes and sequences, and the
 // tables its foreign keys reference in other schemas), their columns (pg_attribute,
 // dropped ones included), their defaults (pg_attrdef), constraints (pg_constraint),
-// indexes (pg_index), the sequence ownership that makes a column serial (pg_depend),
-// every schema (pg_namespace: the inspected one's name and the other schemas, listed as
-// unmanaged), and every object created after initdb (oid >= 16384, FirstNormalObjectId)
-// that a type name or a deparsed expression may name: types and enum labels, functions,
-// operators, operator classes, access methods, collations. The database's name and oid
-// come first, so that two databases never share a fingerprint.
+// indexes (pg_index), their triggers (pg_trigger: a trigger whose function names a column
+// withholds the drop of that column), the sequence ownership that makes a column serial
+// (pg_depend), every schema (pg_namespace: the inspected one's name and the other schemas, listed
+// as unmanaged), and every object created after initdb (oid >= 16384, FirstNormalObjectId) that a
+// type name or a deparsed expression may name: types and enum labels, functions, operators,
+// operator classes, access methods, collations. The database's name and oid come first, so that two
+// databases never share a fingerprint.
 //
 // What it cannot see, and why that is safe here:
 // - In-place updates (heap_inplace_update) keep xmin: VACUUM and ANALYZE writing relpages,
@@ -281,8 +294,8 @@ select t.typname,
 // - Built-in objects (oid < 16384) are not fingerprinted: initdb creates them and nothing
 //   is expected to change them; a superuser renaming a built-in type or function that a
 //   column or expression uses would go unseen until the next change in the schema.
-// - Catalogs the Inspector does not read (triggers, policies, grants, comments, views'
-//   rules...) are left out on purpose: their changes do not change drift.
+// - Catalogs the Inspector does not read (policies, grants, comments, views' rules...) are
+//   left out on purpose: their changes do not change drift.
 // - A change that commits between this query and the Inspector's read: status computes the
 //   fingerprint first, so a result is stored with a fingerprint at least as old as the
 //   catalog it was read from; the next run sees a different fingerprint and reads again.
@@ -316,6 +329,8 @@ select pg_catalog.concat_ws(' ',
      from pg_catalog.pg_constraint where conrelid in (select oid from rel)),
   (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(indexrelid::int8, xmin::text::int8)), 0)
      from pg_catalog.pg_index where indrelid in (select oid from rel)),
+  (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(oid::int8, xmin::text::int8)), 0)
+     from pg_catalog.pg_trigger where tgrelid in (select oid from rel)),
   (select count(*) || '/' || coalesce(sum(pg_catalog.hashint8extended(
             (objid::int8 * 65536 + objsubid) # (refobjid::int8 << 20) # refobjsubid
               # pg_catalog.ascii(deptype::text),
@@ -749,6 +764,15 @@ llvm::Expected<Inspection> readCatalog(Connection &conn, const InspectOptions &o
     return e;
   if (llvm::Error e = readIndexes(conn, options, tables, out))
     return e;
+  llvm::Expected<Result> triggers = conn.execParams(triggersQuery, {options.schema});
+  if (!triggers)
+    return triggers.takeError();
+  for (int row = 0; row < triggers->rows(); ++row) {
+    Row<TriggerCol> r{*triggers, row};
+    if (tables.count(r.get(TriggerCol::RelName)))
+      out.triggers.push_back({r.get(TriggerCol::RelName).str(), r.get(TriggerCol::Name).str(),
+                              r.get(TriggerCol::Function).str(), r.get(TriggerCol::Source).str()});
+  }
   for (auto &[_, table] : tables)
     out.schema.putTable(std::move(table));
   return out;

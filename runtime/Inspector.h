@@ -50,6 +50,16 @@ struct InvalidIndex {
   compiler::Index index;
 };
 
+/// A trigger on a table (not one PostgreSQL makes for a foreign key), with the source of
+/// its function: PostgreSQL records no dependency of a PL/pgSQL body on the columns it
+/// names, so dropping such a column succeeds and every later write fails.
+struct TableTrigger {
+  std::string table;
+  std::string name;
+  std::string function; ///< as regprocedure prints it: `"t_c_strata_sync"()`
+  std::string source;   ///< the function's body (prosrc)
+};
+
 /// Everything inspect() learnt, the Schema model and what the model has no place for.
 struct Inspection {
   compiler::Schema schema;
@@ -58,6 +68,8 @@ struct Inspection {
   /// Constraints added NOT VALID and not validated since (convalidated = false). They
   /// are part of `schema` (PostgreSQL enforces them on new rows).
   std::vector<ConstraintRef> notValidConstraints;
+  /// Triggers on the tables read, by table and name. Not part of `schema`.
+  std::vector<TableTrigger> triggers;
   /// One line per catalog feature that the model cannot represent and that was left out
   /// or simplified (generated columns, INCLUDE columns, exclusion constraints,
   /// deferrable or MATCH FULL foreign keys, references to other schemas, ...), so that a

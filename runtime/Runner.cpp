@@ -20,7 +20,7 @@ llvm::Error failure(const std::string &message) {
 }
 
 /// The advisory lock key of `strata apply` (per database, as advisory locks are).
-constexpr const char *runnerLockKey = "7308327893412620645"; // "strata\0e" as an int64
+constexpr const char *lockKey = "7308327893412620645"; // "strata\0e" as an int64
 
 std::string nodeName(const planner::NodeId &n) { return n.subsystem + "@" + n.version; }
 
@@ -32,6 +32,9 @@ int64_t millisSince(std::chrono::steady_clock::time_point start) {
 } // namespace
 
 StatusCode DatabaseStatus::code() const {
+  // First: whatever else the records say, the database is half-way through a version.
+  if (!interrupted.empty())
+    return StatusInterrupted;
   if (needsBootstrap)
     return StatusNeedsBootstrap;
   bool pending = false, fresh = false, changed = false;
@@ -49,6 +52,71 @@ StatusCode DatabaseStatus::code() const {
   if (fresh)
     return StatusNewOnly;
   return StatusUpToDate;
+}
+
+void DatabaseStatus::noteInterruptions(std::vector<Interruption> found) {
+  for (const Interruption &i : found)
+    for (SubsystemStatus &s : subsystems) {
+      if (s.name != i.subsystem)
+        continue;
+      llvm::erase_value(s.fresh, i.version);
+      llvm::erase_value(s.pending, i.version);
+      if (!llvm::is_contained(s.interrupted, i.version))
+        s.interrupted.push_back(i.version);
+    }
+  interrupted = std::move(found);
+}
+
+planner::PlanRequest Runner::finishRequest(const planner::VersionGraph &graph,
+                                           const planner::StartingPoint &start) {
+  planner::PlanRequest request;
+  request.phase = planner::Phase::Finish;
+  request.start = start;
+  // The latest executed node per subsystem as target.
+  for (const planner::StartingPoint::Entry &e : start.executed) {
+    compiler::VersionRef t = e.node;
+    bool dominated = false;
+    for (const planner::StartingPoint::Entry &other : start.executed)
+      if (!(other.node == t) && llvm::is_contained(graph.closure({other.node}), t))
+        dominated = true;
+    if (!dominated && llvm::none_of(request.targets, [&](compiler::VersionRef h) {
+          return h.subsystem == t.subsystem;
+        }))
+      request.targets.push_back(t);
+  }
+  return request;
+}
+
+const char *Runner::runnerLockKey() { return lockKey; }
+
+llvm::Expected<bool> Runner::applyRunning(Connection &conn) {
+  llvm::Expected<Result> r = conn.exec(fmt::format(
+      "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+      "database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
+      "(classid::bigint << 32 | objid::bigint) = {} AND pid <> pg_backend_pid())",
+      lockKey));
+  if (!r)
+    return r.takeError();
+  return r->get(0, 0) == "t";
+}
+
+llvm::Expected<std::vector<Interruption>>
+Runner::interruptions(Connection &conn, const compiler::Project &project,
+                      const planner::VersionGraph &graph, const std::vector<NodeRecord> &records,
+                      llvm::ArrayRef<compiler::VersionRef> targets) {
+  StateStore store(conn);
+  llvm::Expected<std::map<StepKey, StepRecord>> started = store.startedSteps();
+  if (!started)
+    return started.takeError();
+  if (started->empty())
+    return std::vector<Interruption>{};
+  std::vector<Interruption> out = interruptionsOf(project, graph, records, *started, targets);
+  llvm::Expected<bool> running = applyRunning(conn);
+  if (!running)
+    return running.takeError();
+  for (Interruption &i : out)
+    i.running = *running;
+  return out;
 }
 
 // Fix: the runner lock is held by the session that does the work. It was held by a
@@ -81,7 +149,7 @@ llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
   bool announced = false;
   for (;;) {
     llvm::Expected<Result> r =
-        session->work.exec(fmt::format("SELECT pg_try_advisory_lock({})", runnerLockKey));
+        session->work.exec(fmt::format("SELECT pg_try_advisory_lock({})", lockKey));
     if (!r)
       return r.takeError();
     if (r->get(0, 0) == "t")
@@ -94,7 +162,7 @@ llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
           "'local'), now() - a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON "
           "a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND "
           "(l.classid::bigint << 32 | l.objid::bigint) = {} LIMIT 1",
-          runnerLockKey));
+          lockKey));
       if (who && who->rows() == 1)
         holder = fmt::format(" (backend pid {}, from {}, connected {} ago)", who->get(0, 0).str(),
                              who->get(0, 2).str(), who->get(0, 3).str());
@@ -158,7 +226,15 @@ llvm::Expected<DatabaseStatus> Runner::status() {
     records = std::move(*r);
   }
   // The same pure function that a warm status cache feeds (runtime/StatusFacts.h).
-  return statusOf(StatusFacts::of(project, graph), *exists, records, options.targets);
+  DatabaseStatus out = statusOf(StatusFacts::of(project, graph), *exists, records, options.targets);
+  if (*exists) {
+    llvm::Expected<std::vector<Interruption>> found =
+        interruptions(*conn, project, graph, records, options.targets);
+    if (!found)
+      return found.takeError();
+    out.noteInterruptions(std::move(*found));
+  }
+  return out;
 }
 
 llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planner::Phase phase,
@@ -552,6 +628,28 @@ Runner::decideUp(const compiler::Project &project, const planner::VersionGraph &
   return decision;
 }
 
+llvm::Expected<std::vector<planner::NodeId>>
+Runner::pendingAfterUp(const compiler::Project &project, const planner::VersionGraph &graph,
+                       planner::PlanRequest request, const planner::Plan &plan,
+                       const planner::Locator &locate) {
+  request.phase = planner::Phase::Finish;
+  llvm::Expected<planner::Plan> finishPlan = planner::makePlan(project, graph, request, locate);
+  if (!finishPlan)
+    return finishPlan.takeError();
+  // The applied nodes with finish steps (by name: a scan of the nodes for every step was
+  // quadratic), in the order of their first finish step.
+  std::map<std::pair<llvm::StringRef, llvm::StringRef>, const planner::NodeId *> applied;
+  for (const planner::NodeId &n : plan.applies)
+    applied.try_emplace({n.subsystem, n.version}, &n);
+  std::vector<planner::NodeId> pendingAfter;
+  std::set<const planner::NodeId *> listed;
+  for (const planner::Step &s : finishPlan->steps)
+    if (auto it = applied.find({s.subsystem, s.version});
+        it != applied.end() && listed.insert(it->second).second)
+      pendingAfter.push_back(*it->second);
+  return pendingAfter;
+}
+
 llvm::Error Runner::up() {
   llvm::Expected<std::unique_ptr<Session>> session = open();
   if (!session)
@@ -592,33 +690,23 @@ llvm::Error Runner::up() {
     if (llvm::Error err = store.forgetNode(r.subsystem, r.version))
       return err;
   planner::PlanRequest request;
-  request.phase = planner::Phase::Finish;
   request.targets = options.targets;
   llvm::Expected<planner::StartingPoint> start =
       startingPoint(project, *records, options.force, nullptr);
   if (!start)
     return start.takeError();
   request.start = std::move(*start);
-  llvm::Expected<planner::Plan> finishPlan = planner::makePlan(project, graph, request, locate);
-  if (!finishPlan)
-    return finishPlan.takeError();
-  // The applied nodes with finish steps (by name: a scan of the nodes for every step was
-  // quadratic), in the order of their first finish step.
-  std::map<std::pair<llvm::StringRef, llvm::StringRef>, const planner::NodeId *> applied;
-  for (const planner::NodeId &n : plan->applies)
-    applied.try_emplace({n.subsystem, n.version}, &n);
-  std::vector<planner::NodeId> pendingAfter;
-  std::set<const planner::NodeId *> listed;
-  for (const planner::Step &s : finishPlan->steps)
-    if (auto it = applied.find({s.subsystem, s.version});
-        it != applied.end() && listed.insert(it->second).second)
-      pendingAfter.push_back(*it->second);
-  if (llvm::Error err = runSteps(**session, *plan, planner::Phase::Up, plan->applies, pendingAfter))
+  llvm::Expected<std::vector<planner::NodeId>> pendingAfter =
+      pendingAfterUp(project, graph, request, *plan, locate);
+  if (!pendingAfter)
+    return pendingAfter.takeError();
+  if (llvm::Error err =
+          runSteps(**session, *plan, planner::Phase::Up, plan->applies, *pendingAfter))
     return err;
   log << fmt::format("{} version(s) processed: {} executed, {} pending finish\n",
-                     plan->applies.size(), plan->applies.size() - pendingAfter.size(),
-                     pendingAfter.size());
-  if (!pendingAfter.empty())
+                     plan->applies.size(), plan->applies.size() - pendingAfter->size(),
+                     pendingAfter->size());
+  if (!pendingAfter->empty())
     log << "run 'strata apply finish' once no node of the old version runs\n";
   return llvm::Error::success();
 }
@@ -650,27 +738,8 @@ llvm::Expected<FinishDecision> Runner::decideFinish(const compiler::Project &pro
     return decision;
   if (!changed.empty())
     return failure(changedAdvice(project, changed, /*forceWouldRun=*/false) + " before finishing");
-  planner::PlanRequest request;
-  request.phase = planner::Phase::Finish;
-  request.targets.assign(targets.begin(), targets.end());
-  request.start = *start;
-  // Plan with the pending nodes as targets, so that new versions are not included.
-  request.targets.clear();
-  for (const planner::StartingPoint::Entry &e : start->executed)
-    request.targets.push_back(e.node);
-  // Keep only the latest executed node per subsystem as target.
-  std::vector<compiler::VersionRef> heads;
-  for (compiler::VersionRef t : request.targets) {
-    bool dominated = false;
-    for (compiler::VersionRef other : request.targets)
-      if (!(other == t) && llvm::is_contained(graph.closure({other}), t))
-        dominated = true;
-    if (!dominated && llvm::none_of(heads, [&](compiler::VersionRef h) {
-          return h.subsystem == t.subsystem;
-        }))
-      heads.push_back(t);
-  }
-  request.targets = heads;
+  // Plan with the pending nodes' heads as targets, so that new versions are not included.
+  planner::PlanRequest request = finishRequest(graph, *start);
   llvm::Expected<planner::Plan> plan = planner::makePlan(project, graph, request, locate);
   if (!plan)
     return plan.takeError();
@@ -695,6 +764,17 @@ llvm::Error Runner::finish() {
   llvm::Expected<std::vector<NodeRecord>> records = store.nodes();
   if (!records)
     return records.takeError();
+  // Fix: finish ran while an up was cut short half-way through a version, which changed
+  // the starting point that version's completed steps were planned from: the resumed up
+  // then met other SQL for those steps (or dropped what they still needed).
+  llvm::Expected<std::map<StepKey, StepRecord>> started = store.startedSteps();
+  if (!started)
+    return started.takeError();
+  for (const auto &[key, record] : *started)
+    if (key.phase == "up")
+      return failure(fmt::format("{}@{}: its up was interrupted (step {} ran); run 'strata "
+                                 "apply up' to complete it before finishing",
+                                 key.subsystem, key.version, key.step + 1));
   llvm::Expected<FinishDecision> decision =
       decideFinish(project, graph, locate, *records, options.targets);
   if (!decision)

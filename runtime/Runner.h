@@ -11,6 +11,7 @@
 
 #include "planner/Planner.h"
 #include "runtime/Executor.h"
+#include "runtime/Interruption.h"
 #include "runtime/StateStore.h"
 
 #include <llvm/ADT/STLFunctionalExtras.h>
@@ -23,7 +24,8 @@
 
 namespace strata::runtime {
 
-/// Kong's `migrations list` exit codes, kept by `strata status`.
+/// Kong's `migrations list` exit codes, kept by `strata status`, and one of strata's own:
+/// an apply that started and did not complete (see docs/cli.md for why not 4 or 5).
 enum StatusCode : int {
   StatusUpToDate = 0,
   StatusNeedsBootstrap = 3,
@@ -32,6 +34,8 @@ enum StatusCode : int {
   /// Not Kong's: a version was edited after it ran, which `apply` refuses until it is
   /// restored (6 is `status --app`'s "too new").
   StatusChanged = 7,
+  /// Not Kong's: an apply started and did not complete; `apply` resumes it.
+  StatusInterrupted = 8,
 };
 
 struct SubsystemStatus {
@@ -43,12 +47,20 @@ struct SubsystemStatus {
   std::vector<std::string> unknown; ///< recorded but not declared (ignored, as Kong does)
   /// With changed versions: the version to suggest for the change (`strata new version`).
   std::string nextVersion;
+  /// started and not complete (see DatabaseStatus::interrupted); listed neither as
+  /// pending nor as fresh
+  std::vector<std::string> interrupted;
 };
 
 struct DatabaseStatus {
   bool needsBootstrap = true;
   std::vector<SubsystemStatus> subsystems;
+  /// Versions whose apply started and did not complete; they decide the code.
+  std::vector<Interruption> interrupted;
   StatusCode code() const;
+  /// Records \p found in interrupted and in each subsystem's list, moving those versions
+  /// out of its pending and fresh lists.
+  void noteInterruptions(std::vector<Interruption> found);
 };
 
 /// What `apply up` would do from the database's records: the plan to run, or the refusal
@@ -137,10 +149,32 @@ public:
   static llvm::Error checkBootstrapInto(Connection &conn, const compiler::Project &project,
                                         const planner::Plan &plan);
 
+  /// The request of `apply finish` from \p start: the latest executed node of each
+  /// subsystem as targets, so that new versions are left out.
+  static planner::PlanRequest finishRequest(const planner::VersionGraph &graph,
+                                            const planner::StartingPoint &start);
+  /// The nodes of \p plan, an up planned from \p request, that `apply up` records as
+  /// pending finish: those with finish steps, in the order of the first one.
+  static llvm::Expected<std::vector<planner::NodeId>>
+  pendingAfterUp(const compiler::Project &project, const planner::VersionGraph &graph,
+                 planner::PlanRequest request, const planner::Plan &plan,
+                 const planner::Locator &locate);
+  /// Whether a strata apply holds the runner lock on \p conn's database now.
+  static llvm::Expected<bool> applyRunning(Connection &conn);
+  /// What an apply cut short left (or one that runs now), read from the records of the
+  /// database on \p conn (Interruption, StateStore::startedSteps).
+  static llvm::Expected<std::vector<Interruption>>
+  interruptions(Connection &conn, const compiler::Project &project,
+                const planner::VersionGraph &graph, const std::vector<NodeRecord> &records,
+                llvm::ArrayRef<compiler::VersionRef> targets);
+
   /// The starting point recorded in the database (read under the lock by apply).
   static llvm::Expected<planner::StartingPoint>
   startingPoint(const compiler::Project &project, const std::vector<NodeRecord> &records,
                 bool force, std::vector<NodeRecord> *changed);
+
+  /// The advisory lock key of the runner lock ("one runner at a time").
+  static const char *runnerLockKey();
 
 private:
   struct Session;

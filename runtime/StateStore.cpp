@@ -5,8 +5,8 @@
 #include "planner/Sql.h"
 #include "runtime/Executor.h"
 
-#include <nlohmann/json.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -24,6 +24,27 @@ std::string clientName() {
   return fmt::format("{} pid {}", host, getpid());
 }
 } // namespace
+
+llvm::Expected<StateStore::Creation> StateStore::creation() {
+  compiler::Compilation compilation;
+  compilation.addSource("<strata>/schemas/strata.strata", stateSchemaSource());
+  const compiler::Project *project = compilation.run();
+  if (!project)
+    return failure("strata's own state schema does not compile");
+  planner::VersionGraph graph(*project);
+  planner::PlanRequest request;
+  request.phase = planner::Phase::Bootstrap;
+  llvm::Expected<planner::Plan> plan =
+      planner::makePlan(*project, graph, request, [](compiler::SourceRange) { return ""; });
+  if (!plan)
+    return plan.takeError();
+  Creation out;
+  for (const planner::Step &step : plan->steps)
+    out.statements.push_back(step.sql);
+  for (compiler::VersionRef node : graph.closure({{0, project->subsystems[0].latest()}}))
+    out.nodes.push_back({stateSubsystem, project->at(node).text, project->at(node).checksum, true});
+  return out;
+}
 
 llvm::Error StateStore::ensure(llvm::StringRef strataVersion) {
   compiler::Compilation compilation;
@@ -115,29 +136,48 @@ llvm::Error StateStore::ensure(llvm::StringRef strataVersion) {
   return llvm::Error::success();
 }
 
-llvm::Expected<std::map<StepKey, StepRecord>> StateStore::steps() {
-  llvm::Expected<Result> r = conn.exec("SELECT subsystem, version, phase, step, status, sql_hash, "
-                                       "cursor::text, rows_done FROM strata_steps");
-  if (!r)
-    return r.takeError();
+namespace {
+/// Rows of strata_steps, as steps() and startedSteps() select them.
+std::map<StepKey, StepRecord> readSteps(const Result &r) {
   std::map<StepKey, StepRecord> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    StepKey key{r->get(i, 0).str(), r->get(i, 1).str(), r->get(i, 2).str(), 0};
-    llvm::StringRef(r->get(i, 3)).getAsInteger(10, key.step);
+  for (int i = 0; i < r.rows(); ++i) {
+    StepKey key{r.get(i, 0).str(), r.get(i, 1).str(), r.get(i, 2).str(), 0};
+    llvm::StringRef(r.get(i, 3)).getAsInteger(10, key.step);
     StepRecord record;
-    record.done = r->get(i, 4) == "done";
-    record.sqlHash = r->get(i, 5).str();
-    if (!r->isNull(i, 6)) {
-      nlohmann::json cursor = nlohmann::json::parse(r->get(i, 6).str(), nullptr, false);
+    record.done = r.get(i, 4) == "done";
+    record.sqlHash = r.get(i, 5).str();
+    if (!r.isNull(i, 6)) {
+      nlohmann::json cursor = nlohmann::json::parse(r.get(i, 6).str(), nullptr, false);
       if (cursor.is_array())
         for (const auto &v : cursor)
           if (v.is_string())
             record.cursor.push_back(v.get<std::string>());
     }
-    llvm::StringRef(r->get(i, 7)).getAsInteger(10, record.rowsDone);
+    llvm::StringRef(r.get(i, 7)).getAsInteger(10, record.rowsDone);
     out[key] = std::move(record);
   }
   return out;
+}
+} // namespace
+
+llvm::Expected<std::map<StepKey, StepRecord>> StateStore::steps() {
+  llvm::Expected<Result> r = conn.exec("SELECT subsystem, version, phase, step, status, sql_hash, "
+                                       "cursor::text, rows_done FROM strata_steps");
+  if (!r)
+    return r.takeError();
+  return readSteps(*r);
+}
+
+llvm::Expected<std::map<StepKey, StepRecord>> StateStore::startedSteps() {
+  llvm::Expected<Result> r = conn.exec(
+      "SELECT s.subsystem, s.version, s.phase, s.step, s.status, s.sql_hash, s.cursor::text, "
+      "s.rows_done FROM strata_steps s LEFT JOIN strata_nodes n ON n.subsystem = s.subsystem "
+      "AND n.version = s.version WHERE s.subsystem <> 'strata' AND CASE s.phase WHEN 'up' THEN "
+      "n.subsystem IS NULL WHEN 'finish' THEN n.status = 'pending' ELSE NOT EXISTS (SELECT 1 "
+      "FROM strata_nodes o WHERE o.subsystem <> 'strata') END");
+  if (!r)
+    return r.takeError();
+  return readSteps(*r);
 }
 
 llvm::Error StateStore::recordNode(const NodeRecord &node, llvm::StringRef phase, int64_t millis,
@@ -200,8 +240,14 @@ std::string StateStore::nodeMillisSql(const NodeRecord &node, llvm::StringRef ph
   return "(extract(epoch from clock_timestamp() - " + started + ") * 1000)::bigint";
 }
 
+std::vector<std::pair<std::string, std::string>> StateStore::recordStatements() {
+  return {{recordUpName.str(), recordUpSql.str() + recordReturningSql()},
+          {recordFinishName.str(), recordFinishSql.str() + recordReturningSql()}};
+}
+
 std::string StateStore::recordNodeSql(const NodeRecord &node, llvm::StringRef phase,
-                                      llvm::StringRef millisSql, llvm::StringRef strataVersion) {
+                                      llvm::StringRef millisSql, llvm::StringRef strataVersion,
+                                      llvm::StringRef clientSql) {
   using planner::sql::literal;
   std::string millis = "(" + millisSql.str() + ")";
   if (phase == "finish")
@@ -211,7 +257,8 @@ std::string StateStore::recordNodeSql(const NodeRecord &node, llvm::StringRef ph
   return fmt::format("EXECUTE {}({}, {}, {}, {}, {}, {}, {})", recordUpName.str(),
                      literal(node.subsystem), literal(node.version), literal(node.checksum),
                      literal(node.executed ? "executed" : "pending"), millis,
-                     literal(clientName()), literal(strataVersion));
+                     clientSql.empty() ? literal(clientName()) : clientSql.str(),
+                     literal(strataVersion));
 }
 
 llvm::Error StateStore::forgetNode(llvm::StringRef subsystem, llvm::StringRef version) {

@@ -80,6 +80,11 @@ public:
   llvm::Expected<std::vector<NodeRecord>> nodes();
   /// Every recorded step.
   llvm::Expected<std::map<StepKey, StepRecord>> steps();
+  /// The recorded steps of phases that did not complete: an `up` step of a node with no
+  /// record, a `finish` step of a node still pending, a `bootstrap` step of a database
+  /// with no node recorded. What an apply that was cut short (or still runs) left.
+  /// One statement, so one snapshot. Strata's own steps are left out.
+  llvm::Expected<std::map<StepKey, StepRecord>> startedSteps();
 
   llvm::Error recordNode(const NodeRecord &node, llvm::StringRef phase, int64_t millis,
                          llvm::StringRef strataVersion);
@@ -97,8 +102,21 @@ public:
   /// start its step record keeps, when it has more than one step) to now.
   static std::string nodeMillisSql(const NodeRecord &node, llvm::StringRef phase,
                                    bool severalSteps);
+  /// \p clientSql: who records it, as an SQL expression (empty: this process, "host pid
+  /// N", as a literal).
   static std::string recordNodeSql(const NodeRecord &node, llvm::StringRef phase,
-                                   llvm::StringRef millisSql, llvm::StringRef strataVersion);
+                                   llvm::StringRef millisSql, llvm::StringRef strataVersion,
+                                   llvm::StringRef clientSql = "");
+  /// The prepared statements recordNodeSql's text executes, as (name, text), for a script
+  /// that records what apply records (runtime/ApplyScript.h).
+  static std::vector<std::pair<std::string, std::string>> recordStatements();
+  /// What ensure() runs on a database without strata's tables, before recording strata's
+  /// own nodes: the CREATE statements of its state tables; and those nodes.
+  struct Creation {
+    std::vector<std::string> statements;
+    std::vector<NodeRecord> nodes;
+  };
+  static llvm::Expected<Creation> creation();
   /// Forgets a node's steps and record (`--force` re-runs it).
   llvm::Error forgetNode(llvm::StringRef subsystem, llvm::StringRef version);
 

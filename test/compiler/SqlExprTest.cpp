@@ -136,3 +136,34 @@ TEST(SqlExpr, ClassifiesTheLocksOfAScript) {
   }
   EXPECT_TRUE(sqlScriptLocks("ALTER TABLE (").empty());
 }
+
+// What the steps of a plan leave in the catalog, read from their SQL: drift leaves these
+// out while the version's apply is interrupted.
+TEST(SqlExpr, ListsTheObjectsAScriptTouches) {
+  using strata::compiler::SqlObjectRef;
+  std::vector<SqlObjectRef> objects = strata::compiler::sqlScriptObjects(
+      "ALTER TABLE \"reviews\" ADD COLUMN \"rating\" integer;\n"
+      "ALTER TABLE reviews ADD CONSTRAINT reviews_rating_strata_nn CHECK (rating IS NOT NULL) "
+      "NOT VALID, ALTER COLUMN stars DROP NOT NULL;\n"
+      "CREATE OR REPLACE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $s$ BEGIN RETURN "
+      "NEW; END $s$;\n"
+      "DROP TRIGGER IF EXISTS f ON reviews;\n"
+      "CREATE TRIGGER f BEFORE INSERT OR UPDATE ON reviews FOR EACH ROW EXECUTE FUNCTION f();\n"
+      "CREATE INDEX CONCURRENTLY \"i\" ON s.reviews (a);\n"
+      "ALTER TABLE t RENAME TO u;\n"
+      "CREATE VIEW t AS SELECT * FROM u;\n"
+      "ALTER INDEX j_strata_new RENAME TO j;\n"
+      "WITH batch AS (SELECT id FROM reviews WHERE ($1::boolean OR (id) > ($2)) LIMIT $3) "
+      "UPDATE reviews SET rating = stars FROM batch WHERE reviews.id = batch.id;\n");
+  std::vector<SqlObjectRef> expected = {{"reviews", "rating"},
+                                        {"reviews", "reviews_rating_strata_nn"},
+                                        {"reviews", "stars"},
+                                        {"reviews", "f"},
+                                        {"reviews", "i"},
+                                        {"t", ""},
+                                        {"u", ""},
+                                        {"", "j_strata_new"},
+                                        {"", "j"}};
+  EXPECT_EQ(objects, expected);
+  EXPECT_TRUE(strata::compiler::sqlScriptObjects("ALTER TABLE (").empty());
+}

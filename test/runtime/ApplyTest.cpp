@@ -176,7 +176,9 @@ TEST_F(ApplyTest, BootstrapUpFinishStatusReset) {
   EXPECT_EQ(status, nlohmann::json::parse(R"({
     "needs_bootstrap": false, "status": 5,
     "subsystems": [{"subsystem": "app", "executed": ["1.0.0"], "pending_finish": [],
-                    "new": ["1.1.0", "1.2.0"], "changed": [], "unknown": []}]})"));
+                    "new": ["1.1.0", "1.2.0"], "changed": [], "unknown": [],
+                    "interrupted": []}],
+    "interrupted": []})"));
   o = run({"status", "--to", "app@1.0.0"});
   EXPECT_EQ(o.exitCode, 0) << show(o);
 
@@ -843,10 +845,13 @@ TEST_F(ApplyTest, BootstrapKilledAtEveryStepResumes) {
       break;
     }
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    // Half a bootstrap is not a bootstrapped database: status says so.
+    // Half a bootstrap is not a bootstrapped database: status says it was interrupted
+    // (its own exit code, 8) and that bootstrap resumes it.
     ProjectDir dir(design);
     Outcome o = strata(dir, db, {"status"});
-    EXPECT_EQ(o.exitCode, 3) << "after kill " << runs + 1 << ": " << show(o);
+    EXPECT_EQ(o.exitCode, 8) << "after kill " << runs + 1 << ": " << show(o);
+    EXPECT_THAT(o.out, HasSubstr("run 'strata apply bootstrap' to resume"))
+        << "after kill " << runs + 1 << ": " << show(o);
   }
   EXPECT_GE(runs, 3);
 

@@ -95,6 +95,14 @@ with tempfile.TemporaryDirectory() as tmp:
                             design], check=True, capture_output=True)
             run("status (new versions)", ["status"] + base, 5, "status",
                 lambda d: None if d["subsystems"][0]["new"] else "expected new versions")
+            # An up cut short after its first step, as its record in strata_steps says.
+            step = ("INSERT INTO strata_steps (subsystem, version, phase, step, status, sql_hash)"
+                    " VALUES ('core', '1.0.0', 'up', 0, 'done', 'x')")
+            subprocess.run(["psql", db, "-qXc", step], check=True)
+            run("status (interrupted)", ["status"] + base, 8, "status",
+                lambda d: None if d["interrupted"] and d["subsystems"][0]["interrupted"]
+                else "expected an interrupted version")
+            subprocess.run(["psql", db, "-qXc", "DELETE FROM strata_steps"], check=True)
             subprocess.run([STRATA, "apply", "up", "--db", db, design], check=True,
                            capture_output=True)
             run("status (pending finish)", ["status"] + base, 4, "status",
