@@ -67,6 +67,7 @@ struct MConstraint {
 struct MIndex {
   std::string name;
   std::vector<std::string> columns;
+  bool unique = false;
 };
 
 struct MTable {
@@ -103,6 +104,21 @@ struct Model {
       for (const MConstraint &c : t.constraints)
         if (c.kind == 'f' && c.refTable == name && t.name != name)
           return true;
+    return false;
+  }
+  static bool isUnique(const MTable &t, const std::string &column) {
+    for (const MConstraint &k : t.constraints)
+      if (k.kind == 'u' && llvm::is_contained(k.columns, column))
+        return true;
+    for (const MIndex &i : t.indexes)
+      if (i.unique && llvm::is_contained(i.columns, column))
+        return true;
+    return false;
+  }
+  static bool isForeignKey(const MTable &t, const std::string &column) {
+    for (const MConstraint &k : t.constraints)
+      if (k.kind == 'f' && llvm::is_contained(k.columns, column))
+        return true;
     return false;
   }
   bool enumUsed(const std::string &name) const {
@@ -168,15 +184,19 @@ std::string defaultFor(const MColumn &c, const Model &m) {
   return "null";
 }
 
-/// A constant fill, in parentheses.
-std::string constFill(const MColumn &c, const Model &m) {
+/// A fill that satisfies the column's own constraints (checks are `> 0` and `length <
+/// 40`; unique columns get one value per row): a fill that violates them fails with no
+/// node running, which is the author's mistake, not the proof's.
+std::string constFill(const MColumn &c, const Model &m, bool unique = false) {
   switch (c.kind) {
   case Kind::Text:
-    return "('filled')";
+    return unique ? "('f-' || id)" : "('filled')";
   case Kind::Varchar:
-    return "('f')";
+    return unique ? "(right('f' || id, " + std::to_string(c.len) + "))" : "('f')";
   case Kind::Integer:
-    return "(0)";
+    return unique ? "(id::integer)" : "(1)";
+  case Kind::Numeric:
+    return unique ? "(id)" : "(1.5)";
   case Kind::Bigint:
     return "(id)";
   default: {
@@ -286,7 +306,7 @@ void renameColumnInModel(MTable &t, const std::string &from, const std::string &
         c = to;
 }
 
-void dropColumnInModel(MTable &t, const std::string &name) {
+void dropColumnInModel(MTable &t, std::string name) { // by value: callers pass a column's own name
   llvm::erase_if(t.columns, [&](const MColumn &c) { return c.name == name; });
   llvm::erase_if(t.constraints, [&](const MConstraint &k) {
     return llvm::is_contained(k.columns, name);
@@ -373,7 +393,9 @@ void generateStart(GeneratedPair &p, Model &m, Rng &rng) {
           c.hasDefault = true;
           g.defaultExpr = defaultFor(c, m);
         }
-        if (uniqueable(c.kind) && rng.chance(1, 6)) {
+        // A unique column with a constant default would make old and new nodes' rows
+        // collide whenever both omit it: not what an application does.
+        if (uniqueable(c.kind) && !c.hasDefault && rng.chance(1, 6)) {
           g.unique = true;
           mt.constraints.push_back({gt.name + "_" + c.name + "_key", 'u', {c.name}, ""});
         }
@@ -405,7 +427,7 @@ void generateStart(GeneratedPair &p, Model &m, Rng &rng) {
       std::string name = gt.name + "_" + m.fresh("i");
       bool array = c.kind == Kind::TextArray || c.kind == Kind::IntArray;
       gt.elements.push_back("index " + name + (array ? " using gin (" : " (") + c.name + ")");
-      mt.indexes.push_back({name, {c.name}});
+      mt.indexes.push_back({name, {c.name}, false});
     }
     p.tables.push_back(gt);
     m.tables.push_back(mt);
@@ -654,7 +676,7 @@ std::optional<GenChange> draw(OpKind kind, Model &m, Rng &rng, bool firstInVersi
     if (!usingExpr.empty())
       action += " using (" + usingExpr + ")";
     if (rng.chance(1, 4))
-      action += " fill " + constFill(after, m);
+      action += " fill " + constFill(after, m, Model::isUnique(*t, c->name));
     g.text = alter(*t, action);
     touch(t->name, c->name);
     *c = after;
@@ -664,13 +686,15 @@ std::optional<GenChange> draw(OpKind kind, Model &m, Rng &rng, bool firstInVersi
     MTable *t = pickTable(m, rng);
     if (!t)
       return std::nullopt;
-    MColumn *c = pickColumn(m, *t, rng, [](const MColumn &c) { return !c.notNull; });
+    MColumn *c = pickColumn(m, *t, rng, [&](const MColumn &c) {
+      return !c.notNull && !Model::isForeignKey(*t, c.name);
+    });
     if (!c)
       return std::nullopt;
     std::string action = "alter column " + c->name + " set not null";
     size_t v = rng.below(6);
     if (v <= 3)
-      action += " fill " + constFill(*c, m);
+      action += " fill " + constFill(*c, m, Model::isUnique(*t, c->name));
     else if (v == 4)
       if (std::optional<std::string> f = columnFill(*c, *t, rng))
         action += " fill " + *f;
@@ -695,7 +719,15 @@ std::optional<GenChange> draw(OpKind kind, Model &m, Rng &rng, bool firstInVersi
     MTable *t = pickTable(m, rng);
     if (!t)
       return std::nullopt;
-    MColumn *c = pickColumn(m, *t, rng, nonKey);
+    MColumn *c = pickColumn(m, *t, rng, [&](const MColumn &c) {
+      for (const MConstraint &k : t->constraints)
+        if (k.kind == 'u' && llvm::is_contained(k.columns, c.name))
+          return false;
+      for (const MIndex &i : t->indexes)
+        if (i.unique && llvm::is_contained(i.columns, c.name))
+          return false;
+      return true;
+    });
     if (!c)
       return std::nullopt;
     g.text = alter(*t, "alter column " + c->name + " set default " + defaultFor(*c, m));
@@ -724,10 +756,10 @@ std::optional<GenChange> draw(OpKind kind, Model &m, Rng &rng, bool firstInVersi
       return std::nullopt;
     std::string name = t->name + "_" + m.fresh("i");
     bool array = c->kind == Kind::TextArray || c->kind == Kind::IntArray;
-    bool unique = !array && uniqueable(c->kind) && rng.chance(1, 3);
+    bool unique = !array && uniqueable(c->kind) && !c->hasDefault && rng.chance(1, 3);
     g.text = alter(*t, "add index " + name + (unique ? " unique" : "") +
                            (array ? " using gin (" : " (") + c->name + ")");
-    t->indexes.push_back({name, {c->name}});
+    t->indexes.push_back({name, {c->name}, unique});
     return g;
   }
   case OpKind::DropIndex: {
@@ -758,7 +790,7 @@ std::optional<GenChange> draw(OpKind kind, Model &m, Rng &rng, bool firstInVersi
       return std::nullopt;
     std::string name = t->name + "_" + m.fresh("k");
     size_t v = rng.below(4);
-    if (v == 0 && uniqueable(c->kind)) {
+    if (v == 0 && uniqueable(c->kind) && !c->hasDefault) {
       g.text = alter(*t, "add constraint " + name + " unique (" + c->name + ")");
       t->constraints.push_back({name, 'u', {c->name}, ""});
     } else if (v == 1 && c->kind == Kind::Bigint) {
@@ -847,12 +879,13 @@ std::optional<GenChange> draw(OpKind kind, Model &m, Rng &rng, bool firstInVersi
     MTable *t = pickTable(m, rng);
     if (!t)
       return std::nullopt;
-    MColumn *c = pickColumn(m, *t, rng, [](const MColumn &c) {
-      return c.kind != Kind::Enum && c.kind != Kind::Timestamptz;
+    MColumn *c = pickColumn(m, *t, rng, [&](const MColumn &c) {
+      return c.kind != Kind::Enum && c.kind != Kind::Timestamptz && !Model::isForeignKey(*t, c.name);
     });
     if (!c)
       return std::nullopt;
-    g.text = "backfill " + t->name + " set " + c->name + " = " + constFill(*c, m) + " where (" +
+    g.text = "backfill " + t->name + " set " + c->name + " = " +
+             constFill(*c, m, Model::isUnique(*t, c->name)) + " where (" +
              c->name + " is null)";
     touch(t->name, c->name);
     return g;
