@@ -726,7 +726,8 @@ std::optional<GenChange> draw(OpKind kind, Model &m, Rng &rng, bool firstInVersi
       for (const MIndex &i : t->indexes)
         if (i.unique && llvm::is_contained(i.columns, c.name))
           return false;
-      return true;
+      // A constant default on a foreign key references a row that does not exist.
+      return !Model::isForeignKey(*t, c.name);
     });
     if (!c)
       return std::nullopt;
