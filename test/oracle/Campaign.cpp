@@ -118,8 +118,7 @@ CampaignFigures runCampaign(Oracle &oracle, const CampaignOptions &options,
       out << "seed " << seed << ": " << (known ? "known" : "NEW") << ": " << sig << "\n";
     out.flush();
   }
-  fig.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  fig.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return fig;
 }
 

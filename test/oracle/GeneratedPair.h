@@ -19,19 +19,19 @@ namespace strata::oracle {
 /// A column of a table of the starting version.
 struct GenColumn {
   std::string name;
-  std::string type;        ///< as written in the DSL: "varchar(12)", "text[]", an enum
+  std::string type; ///< as written in the DSL: "varchar(12)", "text[]", an enum
   bool notNull = false;
   std::string defaultExpr; ///< DSL text after `default`; empty: none
   bool unique = false;
-  std::string check;       ///< the expression without its parentheses; empty: none
-  std::string references;  ///< the parent table (its primary key); empty: none
-  std::string onDelete;    ///< "cascade", "set null", ...; empty: no action
+  std::string check;      ///< the expression without its parentheses; empty: none
+  std::string references; ///< the parent table (its primary key); empty: none
+  std::string onDelete;   ///< "cascade", "set null", ...; empty: no action
 };
 
 struct GenTable {
   std::string name;
-  std::vector<GenColumn> columns;     ///< after `id bigint primary key`
-  std::vector<std::string> elements;  ///< table constraints and indexes, one DSL line each
+  std::vector<GenColumn> columns;    ///< after `id bigint primary key`
+  std::vector<std::string> elements; ///< table constraints and indexes, one DSL line each
 };
 
 struct GenEnum {

@@ -32,7 +32,7 @@
 namespace strata::oracle {
 
 struct OracleFinding {
-  /// "statement failed", "different error", "different result", "old row reads back
+  /// "statement failed", "different result", "old row reads back
   /// wrong", "new row reads back wrong", "up failed", "finish failed", "catalog differs",
   /// "bootstrap failed"
   std::string kind;
@@ -51,8 +51,8 @@ struct OracleFinding {
 struct PairResult {
   enum class Verdict { Invalid, Refused, Ran };
   Verdict verdict = Verdict::Invalid;
-  std::string diagnostics;              ///< check's output when there were findings
-  std::vector<std::string> errorCodes;  ///< why the pair was refused
+  std::string diagnostics;             ///< check's output when there were findings
+  std::vector<std::string> errorCodes; ///< why the pair was refused
   std::vector<std::string> warningCodes;
   std::string plan; ///< the up plan as `strata plan` prints it
   std::vector<OracleFinding> findings;

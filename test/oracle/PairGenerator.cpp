@@ -16,14 +16,12 @@ using compiler::OpKind;
 namespace {
 
 const OpKind kinds[] = {
-    OpKind::CreateTable,     OpKind::DropTable,      OpKind::RenameTable,
-    OpKind::AddColumn,       OpKind::DropColumn,     OpKind::RenameColumn,
-    OpKind::AlterColumnType, OpKind::SetNotNull,     OpKind::DropNotNull,
-    OpKind::SetDefault,      OpKind::DropDefault,    OpKind::AddIndex,
-    OpKind::DropIndex,       OpKind::RenameIndex,    OpKind::AddConstraint,
-    OpKind::DropConstraint,  OpKind::RenameConstraint, OpKind::CreateEnum,
-    OpKind::AddEnumValue,    OpKind::DropEnum,       OpKind::Backfill,
-    OpKind::RawSql,
+    OpKind::CreateTable,      OpKind::DropTable,    OpKind::RenameTable,     OpKind::AddColumn,
+    OpKind::DropColumn,       OpKind::RenameColumn, OpKind::AlterColumnType, OpKind::SetNotNull,
+    OpKind::DropNotNull,      OpKind::SetDefault,   OpKind::DropDefault,     OpKind::AddIndex,
+    OpKind::DropIndex,        OpKind::RenameIndex,  OpKind::AddConstraint,   OpKind::DropConstraint,
+    OpKind::RenameConstraint, OpKind::CreateEnum,   OpKind::AddEnumValue,    OpKind::DropEnum,
+    OpKind::Backfill,         OpKind::RawSql,
 };
 
 /// splitmix64: the same sequence on every platform (std distributions are not).
@@ -46,13 +44,24 @@ private:
   uint64_t state;
 };
 
-enum class Kind { Text, Integer, Bigint, Numeric, Varchar, Timestamptz, Boolean, Enum, TextArray, IntArray };
+enum class Kind {
+  Text,
+  Integer,
+  Bigint,
+  Numeric,
+  Varchar,
+  Timestamptz,
+  Boolean,
+  Enum,
+  TextArray,
+  IntArray
+};
 
 struct MColumn {
   std::string name;
   Kind kind = Kind::Text;
-  int len = 0;            ///< varchar
-  std::string enumName;   ///< enum
+  int len = 0;          ///< varchar
+  std::string enumName; ///< enum
   bool notNull = false;
   bool hasDefault = false;
 };
@@ -88,7 +97,7 @@ struct MTable {
 struct Model {
   std::vector<MTable> tables;
   std::vector<GenEnum> enums;
-  std::vector<std::string> freedTables; ///< names of dropped or renamed tables
+  std::vector<std::string> freedTables;                     ///< names of dropped or renamed tables
   std::vector<std::pair<std::string, std::string>> touched; ///< (table, column) changed
   int counter = 0;
 
@@ -220,7 +229,8 @@ std::optional<std::string> columnFill(const MColumn &c, const MTable &t, Rng &rn
   if ((c.kind == Kind::Text) && !texts.empty())
     return "('f-' || " + texts[rng.below(texts.size())]->name + ")";
   if ((c.kind == Kind::Integer || c.kind == Kind::Bigint) && !ints.empty())
-    return "(" + ints[rng.below(ints.size())]->name + " + 1)";
+    return "(" + ints[rng.below(ints.size())]->name +
+           " % 1000)"; // NULL stays NULL, never overflows
   if (c.kind == Kind::Text)
     return std::string("('f-' || id)");
   return std::nullopt;
@@ -248,9 +258,9 @@ std::optional<std::string> checkFor(const MColumn &c) {
 MColumn randomColumn(Model &m, Rng &rng, bool allowEnum = true) {
   MColumn c;
   c.name = m.fresh("c");
-  static const Kind all[] = {Kind::Text,    Kind::Integer,   Kind::Bigint,  Kind::Numeric,
-                             Kind::Varchar, Kind::Timestamptz, Kind::Boolean, Kind::Enum,
-                             Kind::TextArray, Kind::IntArray, Kind::Text,   Kind::Integer};
+  static const Kind all[] = {Kind::Text,      Kind::Integer,     Kind::Bigint,  Kind::Numeric,
+                             Kind::Varchar,   Kind::Timestamptz, Kind::Boolean, Kind::Enum,
+                             Kind::TextArray, Kind::IntArray,    Kind::Text,    Kind::Integer};
   c.kind = all[rng.below(std::size(all))];
   if (c.kind == Kind::Enum) {
     if (!allowEnum || m.enums.empty())
@@ -265,8 +275,7 @@ MColumn randomColumn(Model &m, Rng &rng, bool allowEnum = true) {
 
 /// A column of \p t, non-key, preferring ones the pair changed before (chains of changes
 /// on one column are where the bugs are).
-MColumn *pickColumn(Model &m, MTable &t, Rng &rng,
-                    const std::function<bool(const MColumn &)> &ok) {
+MColumn *pickColumn(Model &m, MTable &t, Rng &rng, const std::function<bool(const MColumn &)> &ok) {
   std::vector<MColumn *> candidates, preferred;
   for (MColumn &c : t.columns) {
     if (!ok(c))
@@ -308,9 +317,8 @@ void renameColumnInModel(MTable &t, const std::string &from, const std::string &
 
 void dropColumnInModel(MTable &t, std::string name) { // by value: callers pass a column's own name
   llvm::erase_if(t.columns, [&](const MColumn &c) { return c.name == name; });
-  llvm::erase_if(t.constraints, [&](const MConstraint &k) {
-    return llvm::is_contained(k.columns, name);
-  });
+  llvm::erase_if(t.constraints,
+                 [&](const MConstraint &k) { return llvm::is_contained(k.columns, name); });
   llvm::erase_if(t.indexes, [&](const MIndex &i) { return llvm::is_contained(i.columns, name); });
 }
 
@@ -413,7 +421,8 @@ void generateStart(GeneratedPair &p, Model &m, Rng &rng) {
     if (mt.columns.size() >= 2 && rng.chance(1, 5)) {
       const MColumn &a = mt.columns[0], &b = mt.columns[1];
       std::string name = gt.name + "_" + m.fresh("k");
-      if (uniqueable(a.kind) && uniqueable(b.kind) && rng.chance(1, 2)) {
+      if (uniqueable(a.kind) && uniqueable(b.kind) && !a.hasDefault && !b.hasDefault &&
+          rng.chance(1, 2)) {
         gt.elements.push_back("constraint " + name + " unique (" + a.name + ", " + b.name + ")");
         mt.constraints.push_back({name, 'u', {a.name, b.name}, ""});
       } else {
@@ -796,8 +805,8 @@ std::optional<GenChange> draw(OpKind kind, Model &m, Rng &rng, bool firstInVersi
       t->constraints.push_back({name, 'u', {c->name}, ""});
     } else if (v == 1 && c->kind == Kind::Bigint) {
       const MTable &parent = m.tables[rng.below(m.tables.size())];
-      g.text = alter(*t, "add constraint " + name + " foreign key (" + c->name +
-                             ") references " + parent.name + " (id)");
+      g.text = alter(*t, "add constraint " + name + " foreign key (" + c->name + ") references " +
+                             parent.name + " (id)");
       t->constraints.push_back({name, 'f', {c->name}, parent.name});
     } else if (v == 2 && t->columns.size() >= 2) {
       const MColumn &other = t->columns[t->columns[0].name == c->name ? 1 : 0];
@@ -881,21 +890,20 @@ std::optional<GenChange> draw(OpKind kind, Model &m, Rng &rng, bool firstInVersi
     if (!t)
       return std::nullopt;
     MColumn *c = pickColumn(m, *t, rng, [&](const MColumn &c) {
-      return c.kind != Kind::Enum && c.kind != Kind::Timestamptz && !Model::isForeignKey(*t, c.name);
+      return c.kind != Kind::Enum && c.kind != Kind::Timestamptz &&
+             !Model::isForeignKey(*t, c.name);
     });
     if (!c)
       return std::nullopt;
     g.text = "backfill " + t->name + " set " + c->name + " = " +
-             constFill(*c, m, Model::isUnique(*t, c->name)) + " where (" +
-             c->name + " is null)";
+             constFill(*c, m, Model::isUnique(*t, c->name)) + " where (" + c->name + " is null)";
     touch(t->name, c->name);
     return g;
   }
   case OpKind::RawSql: {
     std::string name = m.fresh("f");
     g.text = "sql " + name + " up \"\"\"CREATE FUNCTION oracle_" + name +
-             "() RETURNS integer LANGUAGE sql AS 'SELECT " + std::to_string(m.counter) +
-             "';\"\"\"";
+             "() RETURNS integer LANGUAGE sql AS 'SELECT " + std::to_string(m.counter) + "';\"\"\"";
     g.unsafe = false;
     return g;
   }

@@ -22,8 +22,9 @@ std::vector<GeneratedPair> candidates(const GeneratedPair &p) {
     with([&](GeneratedPair &q) { q.versions.erase(q.versions.begin() + v); });
   for (size_t t = 0; t < p.tables.size(); ++t)
     with([&](GeneratedPair &q) { q.tables.erase(q.tables.begin() + t); });
+  // A pair keeps at least one change: without one there is no upgrade to test.
   for (size_t v = 0; v < p.versions.size(); ++v)
-    for (size_t c = 0; c < p.versions[v].size(); ++c)
+    for (size_t c = 0; c < p.versions[v].size() && p.changeCount() > 1; ++c)
       with([&](GeneratedPair &q) {
         q.versions[v].erase(q.versions[v].begin() + c);
         if (q.versions[v].empty())
@@ -31,13 +32,9 @@ std::vector<GeneratedPair> candidates(const GeneratedPair &p) {
       });
   for (size_t t = 0; t < p.tables.size(); ++t) {
     for (size_t c = 0; c < p.tables[t].columns.size(); ++c)
-      with([&](GeneratedPair &q) {
-        q.tables[t].columns.erase(q.tables[t].columns.begin() + c);
-      });
+      with([&](GeneratedPair &q) { q.tables[t].columns.erase(q.tables[t].columns.begin() + c); });
     for (size_t e = 0; e < p.tables[t].elements.size(); ++e)
-      with([&](GeneratedPair &q) {
-        q.tables[t].elements.erase(q.tables[t].elements.begin() + e);
-      });
+      with([&](GeneratedPair &q) { q.tables[t].elements.erase(q.tables[t].elements.begin() + e); });
   }
   for (size_t e = 0; e < p.enums.size(); ++e)
     with([&](GeneratedPair &q) { q.enums.erase(q.enums.begin() + e); });

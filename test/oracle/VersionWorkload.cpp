@@ -77,13 +77,13 @@ std::string value(const compiler::Schema &schema, const compiler::DataType &type
   if (type.name == "timestamp with time zone") {
     if (edge)
       return sql::literal(old ? "294276-12-31 23:59:59+00" : "4713-01-01 00:00:00+00 BC");
-    return sql::literal("2021-01-01 00:00:00+00") + "::timestamptz + interval '" + s +
-           " seconds'";
+    return sql::literal("2021-01-01 00:00:00+00") + "::timestamptz + interval '" + s + " seconds'";
   }
   if (type.name == "boolean")
     return edge ? "false" : (n % 2 ? "true" : "false");
   if (type.name == "uuid")
-    return sql::literal("00000000-0000-0000-0000-" + std::string(12 - std::min<size_t>(12, s.size()), '0') + s);
+    return sql::literal("00000000-0000-0000-0000-" +
+                        std::string(12 - std::min<size_t>(12, s.size()), '0') + s);
   return "NULL";
 }
 
@@ -192,7 +192,8 @@ VersionWorkload makeWorkload(const compiler::Schema &schema, const WorkloadSpec 
         out.push_back({c, valueOf(*c, v, ++counter)});
       return out;
     };
-    std::vector<std::pair<const compiler::Column *, std::string>> first = rowOf(Variant::Typical, columns);
+    std::vector<std::pair<const compiler::Column *, std::string>> first =
+        rowOf(Variant::Typical, columns);
     int64_t firstKey = insert(first);
     int64_t requiredKey = insert(rowOf(Variant::Typical, required));
     for (const compiler::Column *c : optional) {
