@@ -55,7 +55,11 @@ CampaignFigures runCampaign(Oracle &oracle, const CampaignOptions &options,
                             llvm::raw_ostream &out) {
   CampaignFigures fig;
   auto started = std::chrono::steady_clock::now();
-  for (uint64_t seed = options.firstSeed; seed < options.firstSeed + options.pairs; ++seed) {
+  std::vector<uint64_t> seeds = options.seeds;
+  if (seeds.empty())
+    for (uint64_t s = options.firstSeed; s < options.firstSeed + options.pairs; ++s)
+      seeds.push_back(s);
+  for (uint64_t seed : seeds) {
     ++fig.pairs;
     GeneratedPair pair = generatePair(seed);
     PairResult r = oracle.run(pair);

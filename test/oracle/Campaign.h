@@ -28,6 +28,8 @@ std::map<std::string, std::string> readKnownFindings(const std::string &path);
 struct CampaignOptions {
   uint64_t firstSeed = 1;
   uint64_t pairs = 10;
+  /// When not empty: these seeds instead of firstSeed and pairs.
+  std::vector<uint64_t> seeds;
   int shrinkBudget = 80;
   bool completeness = false;
   bool verbose = false;

@@ -261,6 +261,16 @@ PairResult Oracle::run(const GeneratedPair &pair) {
         return true;
     return false;
   };
+  auto oldName = [&](const std::string &nTable, const std::string &nColumn) {
+    std::string table = nTable, column = nColumn;
+    for (const auto &[o, n] : renames.tables)
+      if (n == nTable)
+        table = o;
+    for (const auto &[key, n] : renames.columns)
+      if (key.first == table && n == nColumn)
+        column = key.second;
+    return std::make_pair(table, column);
+  };
   std::set<std::string> reported; // one finding per (what, table): later ones follow from it
   std::set<std::pair<std::string, std::string>> failedTables; // (who, table)
   auto report = [&](OracleFinding f) {
@@ -277,8 +287,10 @@ PairResult Oracle::run(const GeneratedPair &pair) {
     failedTables.insert({f.who, f.table});
     // An old node's NULL stored as the fill changes what its later statements on the
     // row do (a check over two columns passes now): fill semantics, not a lost write.
+    bool fillSemantics =
+        (f.kind == "different result" && f.who == "old") || f.kind == "old row reads back wrong";
     f.warned = (!f.table.empty() && isFlagged(f.table)) ||
-               (f.kind == "different result" && f.who == "old" && hasFilled(f.table));
+               (fillSemantics && hasFilled(oldName(f.table, "").first));
     result.findings.push_back(std::move(f));
   };
 
@@ -297,16 +309,6 @@ PairResult Oracle::run(const GeneratedPair &pair) {
         if (i.unique && e.column == col)
           return true;
     return false;
-  };
-  auto oldName = [&](const std::string &nTable, const std::string &nColumn) {
-    std::string table = nTable, column = nColumn;
-    for (const auto &[o, n] : renames.tables)
-      if (n == nTable)
-        table = o;
-    for (const auto &[key, n] : renames.columns)
-      if (key.first == table && n == nColumn)
-        column = key.second;
-    return std::make_pair(table, column);
   };
   WorkloadSpec oSpec, nSpec;
   oSpec.tag = "o";

@@ -91,9 +91,13 @@ TEST(OracleSmoke, FixedSeedsHaveNoUnknownSoundnessFinding) {
   Oracle oracle(*server());
   ASSERT_EQ(oracle.failure(), "");
   CampaignOptions options;
-  options.firstSeed = 1;
-  options.pairs = 40;
-  options.shrinkBudget = 40;
+  // Seeds 1-20, and seeds whose pairs showed issue 17's bugs in a long run (each is
+  // either listed in known-findings.txt or runs clean once its bug is fixed).
+  for (uint64_t seed = 1; seed <= 20; ++seed)
+    options.seeds.push_back(seed);
+  for (uint64_t seed : {80, 116, 157, 249, 290, 313})
+    options.seeds.push_back(seed);
+  options.shrinkBudget = 15;
   options.known = readKnownFindings(STRATA_SOURCE_DIR "/test/oracle/known-findings.txt");
   std::string log;
   llvm::raw_string_ostream os(log);

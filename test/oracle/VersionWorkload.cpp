@@ -52,8 +52,9 @@ std::string value(const compiler::Schema &schema, const compiler::DataType &type
     std::string text = tag + s;
     while (edge && text.size() < len)
       text += "x";
+    // Cut in the middle: the tag stays first, so old and new values never collide.
     if (text.size() > len)
-      text = text.substr(text.size() - len);
+      text = tag + text.substr(text.size() - (len - tag.size()));
     return sql::literal(text);
   }
   if (type.name == "integer" || type.name == "smallint") {
