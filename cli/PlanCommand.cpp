@@ -52,17 +52,16 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
     // The starting point is what the database recorded, read the way apply reads it.
     llvm::Expected<runtime::Connection> conn = runtime::Connection::open(options.db);
     if (!conn) {
-      err << "strata: error: " << runtime::redactSecretsIn(llvm::toString(conn.takeError()),
-                                                          options.db)
-          << "\n";
+      err << "strata: error: "
+          << runtime::redactSecretsIn(llvm::toString(conn.takeError()), options.db) << "\n";
       return ExitFailure;
     }
     runtime::StateStore store(*conn);
     llvm::Expected<bool> exists = store.exists();
     llvm::Expected<std::vector<runtime::NodeRecord>> records =
-        exists && *exists ? store.nodes()
-                          : llvm::Expected<std::vector<runtime::NodeRecord>>(
-                                std::vector<runtime::NodeRecord>{});
+        exists && *exists
+            ? store.nodes()
+            : llvm::Expected<std::vector<runtime::NodeRecord>>(std::vector<runtime::NodeRecord>{});
     if (!exists || !records) {
       llvm::Error e = !exists ? exists.takeError() : records.takeError();
       err << "strata: error: " << runtime::redactSecretsIn(llvm::toString(std::move(e)), options.db)
@@ -125,6 +124,15 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
       return ExitFailure;
     }
     dbPlan = std::move(decided);
+    // The script of `--format sql` checks that the database is at this starting point
+    // before it runs anything (a refusal above returned already).
+    llvm::Expected<planner::StartingPoint> start =
+        runtime::Runner::startingPoint(*project, *records, options.force, nullptr);
+    if (!start) {
+      err << "strata: error: " << llvm::toString(start.takeError()) << "\n";
+      return ExitFailure;
+    }
+    request.start = std::move(*start);
   }
   auto from = parseVersionsFlag(*project, "--from", options.from, err);
   if (!from)

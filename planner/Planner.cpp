@@ -1024,6 +1024,12 @@ private:
                          fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
                                      sql::ident(op.table), sql::ident(op.name)),
                          "table new in this plan", LockMode::AccessExclusive, {op.table}));
+      // Old nodes may insert rows that rely on it (a NOT NULL column with a default they
+      // leave out): it stays until finish, and new nodes' inserts get it meanwhile.
+      finding(op, "C216", false,
+              fmt::format("until finish, \"{}\".\"{}\" keeps its default for old nodes: new "
+                          "nodes' inserts that leave it out get the default too, not null",
+                          op.table, op.name));
       return addFinish(ddl(op,
                            fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
                                        finishIdent(op.table), sql::ident(op.name)),
@@ -1526,8 +1532,7 @@ private:
     const Column *c = t.findColumn(op.name);
     assert(c && "type change of a missing column");
     std::string tbl = sql::ident(op.table), col = sql::ident(op.name);
-    std::string usingClause =
-        op.usingExpr.empty() ? "" : fmt::format(" USING ({})", op.usingExpr);
+    std::string usingClause = op.usingExpr.empty() ? "" : fmt::format(" USING ({})", op.usingExpr);
     std::string alter =
         withSequenceType(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}{}", tbl, col,
                                      sql::columnType(op.column), usingClause),

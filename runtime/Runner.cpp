@@ -182,9 +182,10 @@ llvm::Expected<std::unique_ptr<Runner::Session>> Runner::open() {
   }
 }
 
-llvm::Expected<planner::StartingPoint>
-Runner::startingPoint(const compiler::Project &project, const std::vector<NodeRecord> &records,
-                      bool force, std::vector<NodeRecord> *changed) {
+llvm::Expected<planner::StartingPoint> Runner::startingPoint(const compiler::Project &project,
+                                                             const std::vector<NodeRecord> &records,
+                                                             bool force,
+                                                             std::vector<NodeRecord> *changed) {
   planner::StartingPoint start;
   for (const NodeRecord &r : records) {
     auto s = project.findSubsystem(r.subsystem);
@@ -239,8 +240,7 @@ llvm::Expected<DatabaseStatus> Runner::status() {
 
 llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planner::Phase phase,
                              const std::vector<planner::NodeId> &nodes,
-                             const std::vector<planner::NodeId> &pendingAfterUp,
-                             bool recordNodes) {
+                             const std::vector<planner::NodeId> &pendingAfterUp, bool recordNodes) {
   StateStore store(session.work);
   llvm::Expected<std::map<StepKey, StepRecord>> done = store.steps();
   if (!done)
@@ -251,8 +251,7 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
   Executor executor(session.work, options.exec);
   // Each node's steps, in plan order (looked up, not searched for: scanning every step for
   // every node was quadratic in the size of the plan).
-  std::map<std::pair<llvm::StringRef, llvm::StringRef>, std::vector<const planner::Step *>>
-      stepsOf;
+  std::map<std::pair<llvm::StringRef, llvm::StringRef>, std::vector<const planner::Step *>> stepsOf;
   for (const planner::Step &step : plan.steps)
     stepsOf[{step.subsystem, step.version}].push_back(&step);
   static const std::vector<const planner::Step *> noSteps;
@@ -311,8 +310,8 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
     if (!recordNodes)
       return llvm::Error::success();
     if (!recorded)
-      if (llvm::Error err = store.recordNode(record, phaseText, millisSince(start),
-                                             options.strataVersion))
+      if (llvm::Error err =
+              store.recordNode(record, phaseText, millisSince(start), options.strataVersion))
         return err;
     logNode(record);
     return llvm::Error::success();
@@ -350,8 +349,7 @@ llvm::Error Runner::runSteps(Session &session, const planner::Plan &plan, planne
       if (recordNodes)
         batch.back().alsoCommit = StateStore::recordNodeSql(
             records.back(), phaseText,
-            StateStore::nodeMillisSql(records.back(), planner::phaseName(phase),
-                                      steps.size() > 1),
+            StateStore::nodeMillisSql(records.back(), planner::phaseName(phase), steps.size() > 1),
             options.strataVersion);
     }
     if (end - next < 2) {
@@ -764,6 +762,14 @@ llvm::Error Runner::finish() {
   llvm::Expected<std::vector<NodeRecord>> records = store.nodes();
   if (!records)
     return records.takeError();
+  llvm::Expected<FinishDecision> decision =
+      decideFinish(project, graph, locate, *records, options.targets);
+  if (!decision)
+    return decision.takeError();
+  if (decision->finishes.empty()) {
+    log << "no versions pending finish\n";
+    return llvm::Error::success();
+  }
   // Fix: finish ran while an up was cut short half-way through a version, which changed
   // the starting point that version's completed steps were planned from: the resumed up
   // then met other SQL for those steps (or dropped what they still needed).
@@ -775,14 +781,6 @@ llvm::Error Runner::finish() {
       return failure(fmt::format("{}@{}: its up was interrupted (step {} ran); run 'strata "
                                  "apply up' to complete it before finishing",
                                  key.subsystem, key.version, key.step + 1));
-  llvm::Expected<FinishDecision> decision =
-      decideFinish(project, graph, locate, *records, options.targets);
-  if (!decision)
-    return decision.takeError();
-  if (decision->finishes.empty()) {
-    log << "no versions pending finish\n";
-    return llvm::Error::success();
-  }
   if (llvm::Error err =
           runSteps(**session, decision->plan, planner::Phase::Finish, decision->finishes, {}))
     return err;

@@ -34,7 +34,7 @@ subsystem app {
   version "1.0.0" {
     table t {
       id bigint primary key
-      a  integer
+      a  integer not null  // the fill of c reads it (C215 if it could be null)
       n  integer
       b  text
     }

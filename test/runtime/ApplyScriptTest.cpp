@@ -185,7 +185,7 @@ TEST_F(ApplyScriptTest, UpScriptCutShortResumesAndFinishScriptCompletes) {
   Outcome o = psql(*viaPsql, script);
   ASSERT_EQ(o.exitCode, 3) << o.err;
   o = strata(*dir, *viaPsql, {"status", "--no-cache"});
-  EXPECT_EQ(o.exitCode, 7) << show(o);
+  EXPECT_EQ(o.exitCode, 8) << show(o);
   ASSERT_TRUE(query(*conn, "DROP TABLE reviews_body_idx"));
   // Run again, it resumes (the steps that committed are skipped).
   o = psql(*viaPsql, script);

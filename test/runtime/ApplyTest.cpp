@@ -55,7 +55,7 @@ subsystem app {
   version "1.0.0" {
     table t {
       id bigint primary key
-      a  integer
+      a  integer not null  // the fill of c reads it (C215 if it could be null)
       b  text default ('x')
     }
   }

@@ -27,7 +27,7 @@ subsystem app {
   version "1.0.0" {
     table t {
       id bigint primary key
-      a  integer
+      a  integer not null  // the fill of c reads it (C215 if it could be null)
       b  text default ('x')
     }
   }
@@ -268,8 +268,9 @@ TEST_F(VerdictTest, BootstrapIntoExistingTablesIsRefusedUpFront) {
   ASSERT_TRUE(conn);
   auto run = [&](std::vector<std::string> args) { return strata(dir, db, std::move(args)); };
   // Built by hand (or by another tool), as version 1.0.0 declares it.
-  ASSERT_TRUE(query(*conn, "CREATE TABLE t (id bigint PRIMARY KEY, a integer, b text DEFAULT "
-                           "'x'); INSERT INTO t (id) VALUES (1)"));
+  ASSERT_TRUE(query(*conn,
+                    "CREATE TABLE t (id bigint PRIMARY KEY, a integer NOT NULL, b text DEFAULT "
+                    "'x'); INSERT INTO t (id, a) VALUES (1, 1)"));
 
   Outcome plan = run({"plan", "bootstrap", "--to", "app@1.0.0"});
   Outcome apply = run({"apply", "bootstrap", "--to", "app@1.0.0"});
@@ -330,7 +331,7 @@ TEST_F(VerdictTest, ResetNamesTheDatabaseAndWhatItDrops) {
   EXPECT_EQ(o.exitCode, 1) << show(o);
   EXPECT_THAT(o.err, HasSubstr(what));
   EXPECT_THAT(o.err, HasSubstr("  tables: t\n"));
-  EXPECT_THAT(o.err, HasSubstr("  functions: t_c_strata_fill()\n"));
+  EXPECT_THAT(o.err, HasSubstr("  functions: t_strata_sync()\n"));
   EXPECT_THAT(o.err, HasSubstr("  strata's state tables: strata_nodes, strata_steps\n"));
   EXPECT_THAT(o.err, HasSubstr("not a terminal"));
   EXPECT_EQ(query(*conn, "SELECT to_regclass('t') IS NOT NULL"), "t");
