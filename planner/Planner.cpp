@@ -974,6 +974,15 @@ private:
                                    sql::ident(op.table), sql::ident(op.name)),
                        "new nodes may leave it null", LockMode::AccessExclusive, {op.table}));
     case OpKind::SetDefault: {
+      // A default this plan dropped earlier waits for finish: finish must not drop the
+      // one set now.
+      if (auto dropped = defaultDropsInFinish.find({op.table, op.name});
+          dropped != defaultDropsInFinish.end()) {
+        auto at = llvm::find_if(finish, [&](const Step &f) { return f.sql == dropped->second; });
+        if (at != finish.end())
+          finish.erase(at);
+        defaultDropsInFinish.erase(dropped);
+      }
       std::string set =
           fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", sql::ident(op.table),
                       sql::ident(op.name), op.column.defaultExpr);
@@ -1030,11 +1039,13 @@ private:
               fmt::format("until finish, \"{}\".\"{}\" keeps its default for old nodes: new "
                           "nodes' inserts that leave it out get the default too, not null",
                           op.table, op.name));
-      return addFinish(ddl(op,
-                           fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
-                                       finishIdent(op.table), sql::ident(op.name)),
-                           "old nodes may insert rows that rely on the default",
-                           LockMode::AccessExclusive, {op.table}));
+      addFinish(ddl(op,
+                    fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
+                                finishIdent(op.table), sql::ident(op.name)),
+                    "old nodes may insert rows that rely on the default", LockMode::AccessExclusive,
+                    {op.table}));
+      defaultDropsInFinish[{op.table, op.name}] = finish.back().sql;
+      return;
     case OpKind::AddIndex:
       return addIndex(op, op.index);
     case OpKind::DropIndex: {
@@ -2030,6 +2041,8 @@ private:
     std::string check, finishSql;
   };
   std::map<std::pair<std::string, std::string>, std::vector<NotNullCheck>> notNullChecks;
+  /// The finish SQL of each `drop default` of this plan, by (table, column).
+  std::map<std::pair<std::string, std::string>, std::string> defaultDropsInFinish;
   size_t opIndex = 0; ///< 1-based position of the current Op in the plan
 };
 

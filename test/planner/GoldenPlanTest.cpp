@@ -652,6 +652,11 @@ const std::map<std::string, Facts> &allFacts() {
          EXPECT_TRUE(find(p.up, "CREATE TABLE \"t\"").empty());
          EXPECT_TRUE(find(p.up, "ADD COLUMN \"a\"").empty());
        }},
+      {"default_dropped_then_set",
+       [](const Planned &p) {
+         step(p.up, "SET DEFAULT (20000)");
+         EXPECT_TRUE(find(p.finish, "DROP DEFAULT").empty());
+       }},
       {"check_redefined_unsafe",
        [](const Planned &p) {
          // The old check keeps its name until finish: the new one takes another meanwhile.
