@@ -92,22 +92,23 @@ if [[ "$WHAT" == all || "$WHAT" == db ]]; then
   dropdb --if-exists bench_base >/dev/null 2>&1
   createdb bench_base
   "$STRATA" apply bootstrap --db "dbname=bench_base" --to "$base" "$OUT/small" >/dev/null
-  "$STRATA" plan up --db "dbname=bench_base" --format sql "$OUT/small" >"$OUT/up.sql"
-  # The same statements for psql -1 (one transaction for the whole file): without the
-  # per-step BEGIN/COMMIT and lock settings of strata's SQL rendering.
-  grep -v -E '^(BEGIN|COMMIT|SET LOCAL .*);$' "$OUT/up.sql" >"$OUT/up-plain.sql"
-  echo "steps: $(grep -c '^BEGIN;$' "$OUT/up.sql") in $(grep -c '^-- ' "$OUT/up.sql" || true) comment lines"
-  # The plan's own SQL with each step (BEGIN, SET LOCAL, its statements, COMMIT) sent as one
-  # message (psql's \;), as strata sends it: what one transaction per version costs
-  # without strata's bookkeeping.
-  python3 - "$OUT/up.sql" "$OUT/up-steps.sql" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-steps = re.findall(r"^BEGIN;\n(.*?)^COMMIT;\n", text, re.S | re.M)
-with open(sys.argv[2], "w") as out:
-    for body in steps:
-        statements = [s.strip() for s in body.strip().rstrip(";").split(";\n")]
-        out.write("BEGIN \\; " + " \\; ".join(statements) + " \\; COMMIT;\n")
+  # The plan's steps, from its JSON: `--format sql` is a script that does what apply does
+  # (records, checks of the database's state, batches), not the bare statements psql
+  # should be compared on.
+  "$STRATA" plan up --db "dbname=bench_base" --format json "$OUT/small" >"$OUT/up.json"
+  # up-plain.sql: the statements for psql -1 (one transaction for the whole file).
+  # up-steps.sql: each step (BEGIN, its statements, COMMIT) sent as one message (psql's
+  # \;), as strata sends it: what one transaction per version costs without strata's
+  # bookkeeping.
+  python3 - "$OUT/up.json" "$OUT/up-plain.sql" "$OUT/up-steps.sql" <<'PY'
+import json, sys
+steps = json.load(open(sys.argv[1]))["steps"]
+with open(sys.argv[2], "w") as plain, open(sys.argv[3], "w") as each:
+    for step in steps:
+        statements = [s.strip() for s in step["sql"].strip().rstrip(";").split(";\n")]
+        plain.write(";\n".join(statements) + ";\n")
+        each.write("BEGIN \\; " + " \\; ".join(statements) + " \\; COMMIT;\n")
+print(f"steps: {len(steps)}")
 PY
   # Every run starts from the same state: a fresh copy of the bootstrapped database and a
   # checkpoint (otherwise a run that happens to cross a checkpoint pays for its full-page
