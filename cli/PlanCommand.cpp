@@ -92,10 +92,17 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
       }
       llvm::Expected<runtime::FinishDecision> d = runtime::Runner::decideFinish(
           *project, graph, locatorFor(compilation), *records, request.targets);
-      if (d)
-        decided = std::move(d->plan);
-      else
+      if (!d) {
         refused = d.takeError();
+        break;
+      }
+      // As apply finish: nothing to finish is fine, an interrupted up under it is not.
+      if (!d->finishes.empty())
+        if (llvm::Error e = runtime::Runner::refuseFinishUnderInterruptedUp(*conn)) {
+          refused = std::move(e);
+          break;
+        }
+      decided = std::move(d->plan);
       break;
     }
     case planner::Phase::Bootstrap: {

@@ -67,6 +67,22 @@ void DatabaseStatus::noteInterruptions(std::vector<Interruption> found) {
   interrupted = std::move(found);
 }
 
+llvm::Error Runner::refuseFinishUnderInterruptedUp(Connection &conn) {
+  // Fix: finish ran while an up was cut short half-way through a version, which changed
+  // the starting point that version's completed steps were planned from: the resumed up
+  // then met other SQL for those steps (or dropped what they still needed).
+  StateStore store(conn);
+  llvm::Expected<std::map<StepKey, StepRecord>> started = store.startedSteps();
+  if (!started)
+    return started.takeError();
+  for (const auto &[key, record] : *started)
+    if (key.phase == "up")
+      return failure(fmt::format("{}@{}: its up was interrupted (step {} ran); run 'strata "
+                                 "apply up' to complete it before finishing",
+                                 key.subsystem, key.version, key.step + 1));
+  return llvm::Error::success();
+}
+
 planner::PlanRequest Runner::finishRequest(const planner::VersionGraph &graph,
                                            const planner::StartingPoint &start) {
   planner::PlanRequest request;
@@ -770,17 +786,8 @@ llvm::Error Runner::finish() {
     log << "no versions pending finish\n";
     return llvm::Error::success();
   }
-  // Fix: finish ran while an up was cut short half-way through a version, which changed
-  // the starting point that version's completed steps were planned from: the resumed up
-  // then met other SQL for those steps (or dropped what they still needed).
-  llvm::Expected<std::map<StepKey, StepRecord>> started = store.startedSteps();
-  if (!started)
-    return started.takeError();
-  for (const auto &[key, record] : *started)
-    if (key.phase == "up")
-      return failure(fmt::format("{}@{}: its up was interrupted (step {} ran); run 'strata "
-                                 "apply up' to complete it before finishing",
-                                 key.subsystem, key.version, key.step + 1));
+  if (llvm::Error err = refuseFinishUnderInterruptedUp((*session)->work))
+    return err;
   if (llvm::Error err =
           runSteps(**session, decision->plan, planner::Phase::Finish, decision->finishes, {}))
     return err;

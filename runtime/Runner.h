@@ -149,6 +149,11 @@ public:
   static llvm::Error checkBootstrapInto(Connection &conn, const compiler::Project &project,
                                         const planner::Plan &plan);
 
+  /// Refuses a finish while an `up` of the database on \p conn was cut short half-way
+  /// through a version: finishing the versions below it would change what its completed
+  /// steps were planned from. `apply finish` and `plan finish --db` both ask.
+  static llvm::Error refuseFinishUnderInterruptedUp(Connection &conn);
+
   /// The request of `apply finish` from \p start: the latest executed node of each
   /// subsystem as targets, so that new versions are left out.
   static planner::PlanRequest finishRequest(const planner::VersionGraph &graph,
@@ -181,8 +186,7 @@ private:
   llvm::Expected<std::unique_ptr<Session>> open();
   llvm::Error runSteps(Session &session, const planner::Plan &plan, planner::Phase phase,
                        const std::vector<planner::NodeId> &nodes,
-                       const std::vector<planner::NodeId> &pendingAfterUp,
-                       bool recordNodes = true);
+                       const std::vector<planner::NodeId> &pendingAfterUp, bool recordNodes = true);
   /// Records every node of a completed bootstrap plan, in one transaction.
   llvm::Error recordBootstrap(Session &session, const planner::Plan &plan);
 

@@ -198,6 +198,10 @@ TEST_F(InterruptionTest, FinishRefusesWhileAnUpIsInterrupted) {
   o = strata(*dir, *db, {"apply", "finish", "--yes"});
   EXPECT_EQ(o.exitCode, 1) << show(o);
   EXPECT_THAT(o.err, HasSubstr("reviews@1.1.0: its up was interrupted")) << show(o);
+  // The dry run refuses as apply does.
+  o = strata(*dir, *db, {"plan", "finish"});
+  EXPECT_EQ(o.exitCode, 1) << show(o);
+  EXPECT_THAT(o.err, HasSubstr("reviews@1.1.0: its up was interrupted")) << show(o);
 }
 
 TEST_F(InterruptionTest, DiffNeverDropsAColumnATriggerUses) {
