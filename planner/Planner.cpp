@@ -520,115 +520,13 @@ private:
     addUp(std::move(s));
   }
 
-  // --- the sync trigger of a table -------------------------------------------------------
-  //
-  // Every change of this plan that carries old nodes' writes over to what new nodes read (a
-  // rename, a type change through a shadow column, a fill) is a section of one BEFORE
-  // trigger per table, in a fixed order: first the two names of each renamed column are
-  // made to agree (the one the writer set wins), then the fills in plan order, then the
-  // conversions into shadow columns, which read the column once it is filled. Fix: each
-  // change had a trigger of its own and PostgreSQL fires those in name order, so in a chain
-  // of changes to one column (renamed twice, renamed then filled, a type change and a fill)
-  // a hop ran before the one it depends on, and old nodes' values were lost or replaced.
+  // --- the sync trigger of a table (planner/SyncTrigger.h) ---------------------------
   //
   // The sections name the columns as the database holds them; a column new in this plan
   // that a later version renames is renamed in place, and the sections follow it. Each
   // finish step that removes what a section serves replaces the function, in its own
   // transaction, with the sections left (the last one drops the trigger): finishSyncs()
   // writes that SQL once the whole plan is known.
-
-  /// A renamed column: old nodes write oldColumn, new nodes newColumn.
-  struct RenameSync {
-    unsigned id = 0;
-    std::string oldColumn, newColumn;
-    /// What each column holds when an insert leaves it out ("" none): while neither is
-    /// volatile, an insert that leaves one column at its default wrote the other one.
-    std::string oldDefault, newDefault;
-    bool comparable = true;
-  };
-  /// A fill: column takes expr when a write leaves it null; so does alsoColumn, the old
-  /// name of a renamed column, from it.
-  struct FillSync {
-    unsigned id = 0;
-    std::string column, expr, alsoColumn;
-    /// (name in expr, column now): columns renamed in place since expr was written.
-    std::vector<std::pair<std::string, std::string>> aliases;
-  };
-  /// A type change: the shadow column `to` holds conv of `from`.
-  struct ConvertSync {
-    unsigned id = 0;
-    std::string from, to, conv;
-  };
-  struct TableSync {
-    std::string function;
-    bool created = false;
-    std::vector<RenameSync> renames;
-    std::vector<FillSync> fills;
-    std::vector<ConvertSync> converts;
-  };
-
-  /// The trigger function's body: the sections not in \p gone.
-  static std::string syncBody(const TableSync &ts, const std::set<unsigned> &gone) {
-    std::string insert, update, body;
-    for (const RenameSync &r : ts.renames) {
-      if (gone.count(r.id))
-        continue;
-      std::string o = sql::ident(r.oldColumn), n = sql::ident(r.newColumn);
-      auto differs = [](const std::string &column, const std::string &dflt) {
-        return dflt.empty() ? "NEW." + column + " IS NOT NULL"
-                            : "NEW." + column + " IS DISTINCT FROM (" + dflt + ")";
-      };
-      if (r.comparable)
-        insert += fmt::format("    IF {o_set} THEN\n"
-                              "      NEW.{n} := NEW.{o};\n"
-                              "    ELSIF {n_set} THEN\n"
-                              "      NEW.{o} := NEW.{n};\n"
-                              "    END IF;\n",
-                              fmt::arg("o", o), fmt::arg("n", n),
-                              fmt::arg("o_set", differs(o, r.oldDefault)),
-                              fmt::arg("n_set", differs(n, r.newDefault)));
-      else
-        insert += fmt::format("    IF NEW.{n} IS NULL THEN NEW.{n} := NEW.{o}; ELSE NEW.{o} := "
-                              "NEW.{n}; END IF;\n",
-                              fmt::arg("o", o), fmt::arg("n", n));
-      update += fmt::format("    IF NEW.{n} IS DISTINCT FROM OLD.{n} THEN\n"
-                            "      NEW.{o} := NEW.{n};\n"
-                            "    ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
-                            "      NEW.{n} := NEW.{o};\n"
-                            "    END IF;\n",
-                            fmt::arg("o", o), fmt::arg("n", n));
-    }
-    if (!insert.empty())
-      body += "  IF TG_OP = 'INSERT' THEN\n" + insert + "  ELSE\n" + update + "  END IF;\n";
-    for (const FillSync &f : ts.fills) {
-      if (gone.count(f.id))
-        continue;
-      body += fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := {v};\n  END IF;\n",
-                          fmt::arg("c", sql::ident(f.column)),
-                          fmt::arg("v", sql::overNewRow(f.expr, f.aliases)));
-      if (!f.alsoColumn.empty())
-        body += fmt::format("  IF NEW.{a} IS NULL THEN\n    NEW.{a} := NEW.{c};\n  END IF;\n",
-                            fmt::arg("a", sql::ident(f.alsoColumn)),
-                            fmt::arg("c", sql::ident(f.column)));
-    }
-    for (const ConvertSync &c : ts.converts) {
-      if (gone.count(c.id))
-        continue;
-      body += fmt::format("  IF TG_OP = 'INSERT' OR NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
-                          "    NEW.{n} := {conv};\n"
-                          "  END IF;\n",
-                          fmt::arg("n", sql::ident(c.to)), fmt::arg("o", sql::ident(c.from)),
-                          fmt::arg("conv", sql::overNewRow(c.conv)));
-    }
-    return body;
-  }
-
-  static std::string syncFunction(const TableSync &ts, const std::set<unsigned> &gone) {
-    return fmt::format("CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS "
-                       "$strata$\nBEGIN\n{body}  RETURN NEW;\nEND\n$strata$",
-                       fmt::arg("fn", sql::ident(ts.function)),
-                       fmt::arg("body", syncBody(ts, gone)));
-  }
 
   TableSync &syncOf(const std::string &tableName) {
     TableSync &ts = syncs[tableName];
@@ -645,13 +543,9 @@ private:
                 LockMode lock = LockMode::None) {
     TableSync &ts = syncOf(tableName);
     std::string sqlText = before.empty() ? "" : before + ";\n";
-    sqlText += syncFunction(ts, {});
+    sqlText += sql::syncFunction(ts, {});
     if (!ts.created) {
-      sqlText += fmt::format(";\nDROP TRIGGER IF EXISTS {fn} ON {t};\n"
-                             "CREATE TRIGGER {fn} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW "
-                             "EXECUTE FUNCTION {fn}()",
-                             fmt::arg("fn", sql::ident(ts.function)),
-                             fmt::arg("t", sql::ident(tableName)));
+      sqlText += ";\n" + sql::createSyncTrigger(ts.function, tableName);
       lock = std::max(lock, LockMode::ShareRowExclusive);
       ts.created = true;
     }
@@ -734,16 +628,9 @@ public:
         std::set<unsigned> &done = gone[r.table];
         done.insert(r.ids.begin(), r.ids.end());
         const TableSync &ts = syncs.at(r.table);
-        bool left =
-            llvm::any_of(ts.renames, [&](const RenameSync &x) { return !done.count(x.id); }) ||
-            llvm::any_of(ts.fills, [&](const FillSync &x) { return !done.count(x.id); }) ||
-            llvm::any_of(ts.converts, [&](const ConvertSync &x) { return !done.count(x.id); });
-        std::string replacement =
-            left
-                ? syncFunction(ts, done)
-                : fmt::format("DROP TRIGGER IF EXISTS {fn} ON {t};\nDROP FUNCTION IF EXISTS {fn}()",
-                              fmt::arg("fn", sql::ident(ts.function)),
-                              fmt::arg("t", sql::ident(r.table)));
+        std::string replacement = ts.hasSectionsBesides(done)
+                                      ? sql::syncFunction(ts, done)
+                                      : sql::dropSyncTrigger(ts.function, r.table);
         s.sql.replace(at, token.size(), replacement);
       }
     }

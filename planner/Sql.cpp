@@ -199,6 +199,82 @@ std::string overNewRow(llvm::StringRef expr,
   return "(SELECT (" + expr.str() + ") FROM (SELECT " + row + ") AS strata_row)";
 }
 
+namespace {
+/// The trigger function's body: the sections not in \p gone.
+std::string syncBody(const TableSync &ts, const std::set<unsigned> &gone) {
+  std::string insert, update, body;
+  for (const RenameSync &r : ts.renames) {
+    if (gone.count(r.id))
+      continue;
+    std::string o = ident(r.oldColumn), n = ident(r.newColumn);
+    auto differs = [](const std::string &column, const std::string &dflt) {
+      return dflt.empty() ? "NEW." + column + " IS NOT NULL"
+                          : "NEW." + column + " IS DISTINCT FROM (" + dflt + ")";
+    };
+    if (r.comparable)
+      insert += fmt::format("    IF {o_set} THEN\n"
+                            "      NEW.{n} := NEW.{o};\n"
+                            "    ELSIF {n_set} THEN\n"
+                            "      NEW.{o} := NEW.{n};\n"
+                            "    END IF;\n",
+                            fmt::arg("o", o), fmt::arg("n", n),
+                            fmt::arg("o_set", differs(o, r.oldDefault)),
+                            fmt::arg("n_set", differs(n, r.newDefault)));
+    else
+      insert += fmt::format("    IF NEW.{n} IS NULL THEN NEW.{n} := NEW.{o}; ELSE NEW.{o} := "
+                            "NEW.{n}; END IF;\n",
+                            fmt::arg("o", o), fmt::arg("n", n));
+    update += fmt::format("    IF NEW.{n} IS DISTINCT FROM OLD.{n} THEN\n"
+                          "      NEW.{o} := NEW.{n};\n"
+                          "    ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
+                          "      NEW.{n} := NEW.{o};\n"
+                          "    END IF;\n",
+                          fmt::arg("o", o), fmt::arg("n", n));
+  }
+  if (!insert.empty())
+    body += "  IF TG_OP = 'INSERT' THEN\n" + insert + "  ELSE\n" + update + "  END IF;\n";
+  for (const FillSync &f : ts.fills) {
+    if (gone.count(f.id))
+      continue;
+    body +=
+        fmt::format("  IF NEW.{c} IS NULL THEN\n    NEW.{c} := {v};\n  END IF;\n",
+                    fmt::arg("c", ident(f.column)), fmt::arg("v", overNewRow(f.expr, f.aliases)));
+    if (!f.alsoColumn.empty())
+      body += fmt::format("  IF NEW.{a} IS NULL THEN\n    NEW.{a} := NEW.{c};\n  END IF;\n",
+                          fmt::arg("a", ident(f.alsoColumn)), fmt::arg("c", ident(f.column)));
+  }
+  for (const ConvertSync &c : ts.converts) {
+    if (gone.count(c.id))
+      continue;
+    body += fmt::format("  IF TG_OP = 'INSERT' OR NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n"
+                        "    NEW.{n} := {conv};\n"
+                        "  END IF;\n",
+                        fmt::arg("n", ident(c.to)), fmt::arg("o", ident(c.from)),
+                        fmt::arg("conv", overNewRow(c.conv)));
+  }
+  return body;
+}
+
+} // namespace
+
+std::string syncFunction(const TableSync &ts, const std::set<unsigned> &gone) {
+  return fmt::format("CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$strata$\nBEGIN\n{body}  RETURN NEW;\nEND\n$strata$",
+                     fmt::arg("fn", ident(ts.function)), fmt::arg("body", syncBody(ts, gone)));
+}
+
+std::string createSyncTrigger(llvm::StringRef function, llvm::StringRef table) {
+  return fmt::format("DROP TRIGGER IF EXISTS {fn} ON {t};\n"
+                     "CREATE TRIGGER {fn} BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE "
+                     "FUNCTION {fn}()",
+                     fmt::arg("fn", ident(function)), fmt::arg("t", ident(table)));
+}
+
+std::string dropSyncTrigger(llvm::StringRef function, llvm::StringRef table) {
+  return fmt::format("DROP TRIGGER IF EXISTS {fn} ON {t};\nDROP FUNCTION IF EXISTS {fn}()",
+                     fmt::arg("fn", ident(function)), fmt::arg("t", ident(table)));
+}
+
 std::string validateConstraint(llvm::StringRef table, llvm::StringRef constraint) {
   return fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", ident(table), ident(constraint));
 }

@@ -5,6 +5,7 @@
 
 #include "compiler/Op.h"
 #include "compiler/Schema.h"
+#include "planner/SyncTrigger.h"
 
 #include <llvm/ADT/ArrayRef.h>
 #include <llvm/ADT/StringRef.h>
@@ -57,6 +58,14 @@ std::string refAction(compiler::RefAction action);
 /// expression uses for columns renamed since it was written: `..., NEW."y" AS "x"`.
 std::string overNewRow(llvm::StringRef expr,
                        llvm::ArrayRef<std::pair<std::string, std::string>> aliases = {});
+
+/// `CREATE OR REPLACE FUNCTION` of \p sync's trigger function with the sections not in
+/// \p gone, in their fixed order (planner/SyncTrigger.h).
+std::string syncFunction(const TableSync &sync, const std::set<unsigned> &gone);
+/// The BEFORE INSERT OR UPDATE trigger of \p table that runs \p function, (re)created.
+std::string createSyncTrigger(llvm::StringRef function, llvm::StringRef table);
+/// The trigger and its function dropped.
+std::string dropSyncTrigger(llvm::StringRef function, llvm::StringRef table);
 
 /// `ALTER TABLE "t" VALIDATE CONSTRAINT "c"`.
 std::string validateConstraint(llvm::StringRef table, llvm::StringRef constraint);
