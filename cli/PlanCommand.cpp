@@ -57,15 +57,10 @@ int runPlan(const PlanOptions &options, llvm::raw_ostream &out, llvm::raw_ostrea
       return ExitFailure;
     }
     runtime::StateStore store(*conn);
-    llvm::Expected<bool> exists = store.exists();
-    llvm::Expected<std::vector<runtime::NodeRecord>> records =
-        exists && *exists
-            ? store.nodes()
-            : llvm::Expected<std::vector<runtime::NodeRecord>>(std::vector<runtime::NodeRecord>{});
-    if (!exists || !records) {
-      llvm::Error e = !exists ? exists.takeError() : records.takeError();
-      err << "strata: error: " << runtime::redactSecretsIn(llvm::toString(std::move(e)), options.db)
-          << "\n";
+    llvm::Expected<std::vector<runtime::NodeRecord>> records = store.nodesIfAny();
+    if (!records) {
+      err << "strata: error: "
+          << runtime::redactSecretsIn(llvm::toString(records.takeError()), options.db) << "\n";
       return ExitFailure;
     }
     // Fix: the dry run decides as apply does, refusals included: it printed steps (or

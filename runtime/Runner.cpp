@@ -669,11 +669,7 @@ llvm::Error Runner::up() {
   if (!session)
     return session.takeError();
   StateStore store((*session)->work);
-  llvm::Expected<bool> exists = store.exists();
-  if (!exists)
-    return exists.takeError();
-  llvm::Expected<std::vector<NodeRecord>> records =
-      *exists ? store.nodes() : llvm::Expected<std::vector<NodeRecord>>(std::vector<NodeRecord>{});
+  llvm::Expected<std::vector<NodeRecord>> records = store.nodesIfAny();
   if (!records)
     return records.takeError();
   llvm::Expected<UpDecision> decision =

@@ -13,6 +13,15 @@ llvm::Expected<bool> StateStore::exists() {
   return r->get(0, 0) == "t";
 }
 
+llvm::Expected<std::vector<NodeRecord>> StateStore::nodesIfAny() {
+  llvm::Expected<bool> present = exists();
+  if (!present)
+    return present.takeError();
+  if (!*present)
+    return std::vector<NodeRecord>{};
+  return nodes();
+}
+
 llvm::Expected<std::vector<NodeRecord>> StateStore::nodes() {
   llvm::Expected<Result> r = conn.exec(
       "SELECT subsystem, version, checksum, status, finish_ms IS NOT NULL, coalesce(client, '') "

@@ -78,6 +78,9 @@ public:
   llvm::Error ensure(llvm::StringRef strataVersion);
   /// Every recorded node of the project's subsystems (strata's own excluded).
   llvm::Expected<std::vector<NodeRecord>> nodes();
+  /// nodes(), or none when strata's state tables do not exist (a database strata has
+  /// never touched).
+  llvm::Expected<std::vector<NodeRecord>> nodesIfAny();
   /// Every recorded step.
   llvm::Expected<std::map<StepKey, StepRecord>> steps();
   /// The recorded steps of phases that did not complete: an `up` step of a node with no
