@@ -896,6 +896,15 @@ private:
           if (r.newColumn == op.name)
             renamed = &r;
       if (renamed) {
+        // A volatile default that was to move to the new name in finish: the one set now
+        // is set on both names in up, and finish must not put the old one back.
+        if (auto moved = defaultMovesInFinish.find({op.table, op.name});
+            moved != defaultMovesInFinish.end()) {
+          auto at = llvm::find_if(finish, [&](const Step &f) { return f.sql == moved->second; });
+          if (at != finish.end())
+            finish.erase(at);
+          defaultMovesInFinish.erase(moved);
+        }
         set +=
             fmt::format(";\nALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", sql::ident(op.table),
                         sql::ident(renamed->oldColumn), op.column.defaultExpr);
@@ -1385,6 +1394,8 @@ private:
           fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ({})", finishIdent(op.table),
                       sql::ident(finishColumn(op.table, to.name)), to.defaultExpr),
           what + ": the default moves to the new column", LockMode::AccessExclusive, {op.table}));
+    if (!to.defaultExpr.empty() && !r.comparable)
+      defaultMovesInFinish[{op.table, to.name}] = finish.back().sql;
     if (from.notNull)
       notNullSteps(op, op.table, to.name);
     backfillStep(op, op.table, fmt::format("{} = {}", newC, oldC),
@@ -1928,8 +1939,10 @@ private:
     std::string check, finishSql;
   };
   std::map<std::pair<std::string, std::string>, std::vector<NotNullCheck>> notNullChecks;
-  /// The finish SQL of each `drop default` of this plan, by (table, column).
-  std::map<std::pair<std::string, std::string>, std::string> defaultDropsInFinish;
+  /// The finish SQL of each `drop default` of this plan, and of each volatile default
+  /// that moves to a renamed column's new name, by (table, column).
+  std::map<std::pair<std::string, std::string>, std::string> defaultDropsInFinish,
+      defaultMovesInFinish;
   size_t opIndex = 0; ///< 1-based position of the current Op in the plan
 };
 

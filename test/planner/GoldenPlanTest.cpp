@@ -657,6 +657,11 @@ const std::map<std::string, Facts> &allFacts() {
          step(p.up, "SET DEFAULT (20000)");
          EXPECT_TRUE(find(p.finish, "DROP DEFAULT").empty());
        }},
+      {"rename_volatile_default_then_set",
+       [](const Planned &p) {
+         step(p.up, "ALTER COLUMN \"seen\" SET DEFAULT (now())");
+         EXPECT_TRUE(find(p.finish, "SET DEFAULT").empty());
+       }},
       {"check_redefined_unsafe",
        [](const Planned &p) {
          // The old check keeps its name until finish: the new one takes another meanwhile.
